@@ -1,0 +1,69 @@
+"""AnanaCare API: face photo validation, square face crops and face analysis."""
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(overrides=None):
+    """Build the app: settings, extensions, blueprints, errors, CLI. No I/O beyond reading the
+    models file, no model loading, no torch or TensorFlow import."""
+    app = Flask(__name__, instance_relative_config=True)
+    register_settings(app, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_commands(app)
+    return app
+
+
+def register_settings(app, overrides):
+    """Defaults, then ANANACARE_* environment variables, then overrides; validated."""
+    from . import config
+
+    config.init_app(app, overrides)
+    app.config.update(API_TITLE="AnanaCare API", API_VERSION=__version__, OPENAPI_VERSION="3.0.3",
+                      OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json")
+    app.json.sort_keys = False  # responses keep the documented field order
+
+
+def register_extensions(app):
+    """Process state in app.extensions['ananacare']: the model registry, the crop store, the API."""
+    from flask_smorest import Api
+
+    from . import image_cache, models
+
+    app.extensions["ananacare"] = {}
+    models.init_app(app)
+    image_cache.init_app(app)
+    app.extensions["ananacare"]["api"] = Api(app)
+
+
+def register_blueprints(app):
+    """The three thin HTTP layers."""
+    from .blueprints import analyze, diagnostics, validate
+
+    api = app.extensions["ananacare"]["api"]
+    for blueprint in (validate.bp, analyze.bp, diagnostics.bp):
+        api.register_blueprint(blueprint)
+
+
+def register_errors(app):
+    """One JSON error shape; registered after flask-smorest so its HTTPException handler is replaced."""
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app):
+    """flask models ..., flask cache ..."""
+    from . import cli
+
+    cli.init_app(app)
+
+
+def load_models(app):
+    """Load every configured model in this process; gunicorn calls it in each worker after fork."""
+    from .models import model_registry
+
+    with app.app_context():
+        return model_registry().load_all()

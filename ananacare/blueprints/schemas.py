@@ -1,0 +1,99 @@
+"""Marshmallow schemas shared by the blueprints: they shape responses and the OpenAPI document."""
+from marshmallow import Schema, fields
+
+IMAGE_BODY = {
+    "description": "The photo: multipart field `image`, or the raw bytes with an image Content-Type.",
+    "required": True,
+    "content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["image"],
+                                           "properties": {"image": {"type": "string", "format": "binary"}}}},
+        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+        "image/png": {"schema": {"type": "string", "format": "binary"}},
+        "image/webp": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+
+class CheckSchema(Schema):
+    name = fields.String(required=True)
+    passed = fields.Boolean(required=True)
+    value = fields.Raw(allow_none=True, metadata={"description": "what was measured"})
+    threshold = fields.Raw(allow_none=True)
+    message = fields.String()
+
+
+class BoxSchema(Schema):
+    x = fields.Float()
+    y = fields.Float()
+    width = fields.Float()
+    height = fields.Float()
+
+
+class FaceSchema(Schema):
+    box = fields.Nested(BoxSchema)
+    score = fields.Float()
+    keypoints = fields.Dict(keys=fields.String(), values=fields.List(fields.Float()),
+                            metadata={"description": "right_eye, left_eye, nose_tip, mouth_center, "
+                                                     "right_ear_tragion, left_ear_tragion as [x, y]"})
+
+
+class ImageFactsSchema(Schema):
+    format = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+    mode = fields.String()
+    orientation = fields.Integer()
+
+
+class CropFactsSchema(Schema):
+    center = fields.List(fields.Float())
+    side = fields.Float()
+    angle_degrees = fields.Float()
+    size = fields.Integer()
+
+
+class ValidationSchema(Schema):
+    valid = fields.Boolean(required=True)
+    image_id = fields.String(allow_none=True, metadata={"description": "32 hex chars; null when no face"})
+    checks = fields.List(fields.Nested(CheckSchema))
+    faces = fields.List(fields.Nested(FaceSchema), metadata={"description": "source pixels, after EXIF orientation"})
+    image = fields.Nested(ImageFactsSchema)
+    crop = fields.Nested(CropFactsSchema, allow_none=True)
+
+
+class LandmarksSchema(Schema):
+    points = fields.Raw(metadata={"description": "468 [x, y, z] points in crop pixels"})
+    face_flag = fields.Float()
+    count = fields.Integer()
+
+
+class MeasurementsSchema(Schema):
+    mean_luminance = fields.Float()
+    sharpness = fields.Float(metadata={"description": "variance of the Laplacian"})
+
+
+class ResultsSchema(Schema):
+    landmarks = fields.Nested(LandmarksSchema)
+    measurements = fields.Nested(MeasurementsSchema)
+
+
+class AnalysisSchema(Schema):
+    image_id = fields.String(required=True)
+    validation = fields.Nested(ValidationSchema, allow_none=True)
+    results = fields.Nested(ResultsSchema)
+    unavailable = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+class ByIdRequestSchema(Schema):
+    image_id = fields.String(required=True, metadata={"description": "from a validate or analyze response"})
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    details = fields.Dict()
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema)
+    request_id = fields.String()

@@ -1,0 +1,90 @@
+"""flask commands: models warmup/list/verify, cache prune."""
+import json
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from .image_cache import crop_store
+from .models import model_registry
+
+models_cli = AppGroup("models", help="Fill the model cache, list and verify models.")
+cache_cli = AppGroup("cache", help="Maintain the crop store.")
+
+
+def _emit_json(payload):
+    click.echo(json.dumps(payload, indent=2, default=str))
+
+
+@models_cli.command("warmup")
+def warmup_command():
+    """Resolve (download into the HF cache), inspect, load and run every model once."""
+    registry = model_registry()
+    failed_required = []
+    for name in registry.names:
+        state = registry.load(name)
+        verdict = state.report.verdict if state.report else "-"
+        line = f"{name:<24} {verdict:<16} {state.status:<7} {state.load_seconds or 0:7.3f}s"
+        if state.status == "failed":
+            line += f"  [{state.stage}] {state.error}"
+            if state.spec.required:
+                failed_required.append(name)
+        click.echo(line)
+    if failed_required:
+        click.echo(f"required models failed: {', '.join(failed_required)}", err=True)
+        sys.exit(1)
+
+
+@models_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_command(as_json):
+    """The configured models and their sources (nothing is resolved or loaded)."""
+    registry = model_registry()
+    rows = [{"name": n, "runtime": s.spec.runtime, "role": s.spec.role, "required": s.spec.required,
+             "source": s.spec.source, "sha256": s.spec.sha256}
+            for n, s in ((name, registry.state(name)) for name in registry.names)]
+    if as_json:
+        _emit_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['name']:<24} {row['runtime']:<7} {row['role']:<10} "
+                   f"{'required' if row['required'] else 'optional':<9} {row['source']}")
+
+
+@models_cli.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def verify_command(as_json):
+    """Resolve and inspect every model file (size, sha256, verdict) without loading it."""
+    registry = model_registry()
+    rows, failed_required = [], []
+    for name in registry.names:
+        stage, error = registry.inspect(name)
+        state = registry.state(name)
+        report = state.report.to_dict() if state.report else None
+        rows.append({"name": name, "required": state.spec.required, "ok": error is None, "stage": stage,
+                     "error": error, "path": state.path, "file": report})
+        if error and state.spec.required:
+            failed_required.append(name)
+    if as_json:
+        _emit_json(rows)
+    else:
+        for row in rows:
+            verdict = row["file"]["verdict"] if row["file"] else "-"
+            size = row["file"]["size"] if row["file"] else None
+            click.echo(f"{row['name']:<24} {verdict:<16} {size or 0:>10} B  "
+                       f"{(row['file'] or {}).get('sha256') or '-'}" + (f"  [{row['stage']}] {row['error']}"
+                                                                          if row["error"] else ""))
+    if failed_required:
+        sys.exit(1)
+
+
+@cache_cli.command("prune")
+def prune_command():
+    """Delete expired crops and stale temporary files."""
+    click.echo(f"removed {crop_store().prune()} expired crops")
+
+
+def init_app(app):
+    """Register the command groups."""
+    app.cli.add_command(models_cli)
+    app.cli.add_command(cache_cli)

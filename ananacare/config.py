@@ -1,0 +1,87 @@
+"""Settings: defaults in code, then ANANACARE_* environment variables, then overrides.
+
+The merged result is validated once, when the app is created, so a typo in a deployment
+fails at start with the name of the setting instead of at the first request.
+"""
+import os
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+ENV_PREFIX = "ANANACARE_"
+
+DEFAULTS = {
+    # Crop store
+    "CACHE_DIR": None,  # None: <instance folder>/crops
+    "CACHE_TTL_SECONDS": 7 * 24 * 3600,
+    # Square crop
+    "CROP_SIZE": 512,
+    "CROP_MARGIN": 0.25,  # side = face size x (1 + 2 x margin); 0.25 is the landmark model's ROI
+    # Input limits
+    "MAX_UPLOAD_BYTES": 25 * 1024 * 1024,
+    "MAX_IMAGE_PIXELS": 50_000_000,
+    "DECODE_MAX_SIDE": 1600,  # JPEG draft mode decodes at the smallest scale keeping this side
+    # Quality thresholds
+    "MIN_FACE_SIZE": 80,  # face box side in source pixels
+    "FRAME_MARGIN": 0.0,  # how far inside the frame the face box must stay, in face sizes
+    # Models
+    "MODELS_FILE": None,  # None: the packaged default_models.toml
+    "LOAD_MODELS_ON_START": False,  # gunicorn workers load after fork in post_worker_init
+    "THREADS_PER_WORKER": 0,  # 0: cores / gunicorn workers
+}
+
+
+class SettingsSchema(Schema):
+    """Types and ranges of every setting; unknown keys (Flask's own) pass through untouched."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    CACHE_DIR = fields.String(allow_none=True)
+    CACHE_TTL_SECONDS = fields.Integer(validate=validate.Range(min=1))
+    CROP_SIZE = fields.Integer(validate=validate.Range(min=64, max=4096))
+    CROP_MARGIN = fields.Float(validate=validate.Range(min=0.0, max=2.0))
+    MAX_UPLOAD_BYTES = fields.Integer(validate=validate.Range(min=1024))
+    MAX_IMAGE_PIXELS = fields.Integer(validate=validate.Range(min=1))
+    DECODE_MAX_SIDE = fields.Integer(validate=validate.Range(min=128))
+    MIN_FACE_SIZE = fields.Integer(validate=validate.Range(min=1))
+    FRAME_MARGIN = fields.Float(validate=validate.Range(min=0.0, max=1.0))
+    MODELS_FILE = fields.String(allow_none=True)
+    LOAD_MODELS_ON_START = fields.Boolean()
+    THREADS_PER_WORKER = fields.Integer(validate=validate.Range(min=0, max=256))
+
+
+class ConfigError(RuntimeError):
+    """A setting has a wrong type or value; raised at startup."""
+
+
+def from_environment(environ=None):
+    """The ANANACARE_* variables that name a known setting, as raw strings."""
+    environ = os.environ if environ is None else environ
+    return {
+        key[len(ENV_PREFIX):]: value
+        for key, value in environ.items()
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX):] in DEFAULTS
+    }
+
+
+def load_settings(overrides=None, environ=None):
+    """Merge defaults, environment and overrides; validate and convert the result."""
+    merged = {**DEFAULTS, **from_environment(environ), **(overrides or {})}
+    known = {key: merged[key] for key in DEFAULTS}
+    try:
+        settings = SettingsSchema().load(known)
+    except ValidationError as error:
+        problems = "; ".join(f"{ENV_PREFIX}{key}: {' '.join(map(str, msgs))}"
+                             for key, msgs in sorted(error.messages.items()))
+        raise ConfigError(f"invalid settings: {problems}") from None
+    extra = {key: value for key, value in (overrides or {}).items() if key not in DEFAULTS}
+    return {**settings, **extra}
+
+
+def init_app(app, overrides=None):
+    """Put the validated settings into app.config."""
+    settings = load_settings(overrides)
+    app.config.update(settings)
+    if not app.config["CACHE_DIR"]:
+        app.config["CACHE_DIR"] = os.path.join(app.instance_path, "crops")
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"]

@@ -1,0 +1,90 @@
+"""One error type and one handler: every failure leaves as the same JSON shape.
+
+    {"error": {"code": "...", "message": "...", "details": {...}}, "request_id": "..."}
+
+Tracebacks go to the log, never to the client.
+"""
+import logging
+import uuid
+
+from flask import g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+# Flask/werkzeug's own HTTP errors, renamed into the API's vocabulary.
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable_entity",
+    429: "too_many_requests",
+}
+
+
+class ApiError(Exception):
+    """An error the client should see: a stable code, a message, an HTTP status, details."""
+
+    def __init__(self, code, message, status=400, details=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.details = details or {}
+
+    def __repr__(self):
+        return f"ApiError({self.code!r}, {self.message!r}, {self.status})"
+
+
+def request_id():
+    """The id of the current request: the client's X-Request-ID if sane, else a new one."""
+    if "request_id" not in g:
+        supplied = request.headers.get("X-Request-ID", "")
+        sane = 0 < len(supplied) <= 64 and all(c.isalnum() or c in "-_." for c in supplied)
+        g.request_id = supplied if sane else uuid.uuid4().hex
+    return g.request_id
+
+
+def error_response(error):
+    """Render an ApiError as the fixed JSON error shape."""
+    body = {
+        "error": {"code": error.code, "message": error.message, "details": error.details},
+        "request_id": request_id(),
+    }
+    return jsonify(body), error.status
+
+
+def _handle_api_error(error):
+    return error_response(error)
+
+
+def _handle_http_exception(error):
+    code = _HTTP_CODES.get(error.code, "http_error")
+    details = {}
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        details["allowed_methods"] = sorted(error.valid_methods)
+    response = error_response(ApiError(code, error.description or error.name, error.code, details))
+    if error.code == 405 and "allowed_methods" in details:
+        response[0].headers["Allow"] = ", ".join(details["allowed_methods"])
+    return response
+
+
+def _handle_unexpected(error):
+    log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request_id())
+    return error_response(ApiError("internal_error", "The server failed to handle this request.", 500))
+
+
+def register_error_handlers(app):
+    """Route every exception to the one JSON error renderer."""
+    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+    @app.after_request
+    def _echo_request_id(response):
+        response.headers["X-Request-ID"] = request_id()
+        return response

@@ -1,0 +1,166 @@
+"""Bytes to an upright RGB image, safely: sniffed format, pixel limit, draft decode, EXIF.
+
+Only JPEG, PNG and WebP are accepted, judged by their bytes (never by a filename or a
+Content-Type). Large JPEGs are decoded at a reduced scale (draft mode), which is most of the
+cost of a 12 MP upload; every image is reduced to a working size of at most
+2 x `max_side` on its long side, and all face coordinates are mapped back to the source.
+"""
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from ..errors import ApiError
+
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
+_SIGNATURES = [
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"%PDF", "PDF"),
+    (b"PK\x03\x04", "ZIP"),
+]
+# EXIF orientation -> the transpose that makes the image upright (as ImageOps.exif_transpose).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_ISO_BRANDS = {b"heic", b"heix", b"mif1", b"msf1", b"hevc", b"avif", b"avis"}
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """An upright RGB image at working resolution and the facts needed to map back."""
+
+    image: Image.Image  # RGB, EXIF orientation applied, long side < 2 x max_side when reduced
+    format: str  # JPEG, PNG, WEBP
+    source_size: tuple  # (width, height) of the full-resolution upright image
+    source_mode: str
+    orientation: int  # EXIF orientation tag (1 when absent)
+
+    @property
+    def scale(self):
+        """Working pixels per source pixel (1.0 when not reduced)."""
+        return self.image.width / self.source_size[0]
+
+
+def sniff_format(data):
+    """The real container format from the first bytes: 'JPEG', 'PNG', 'WEBP', another name, or None."""
+    for signature, name in _SIGNATURES:
+        if data.startswith(signature):
+            return name
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[4:8] == b"ftyp" and data[8:12] in _ISO_BRANDS:
+        return "HEIC/AVIF"
+    head = data[:256].lstrip().lower()
+    if head.startswith((b"<svg", b"<?xml")) or b"<svg" in head:
+        return "SVG"
+    return None
+
+
+def require_allowed_format(data):
+    """The sniffed format if allowed; 415 `unsupported_media_type` naming what was found otherwise."""
+    found = sniff_format(data)
+    if found not in ALLOWED_FORMATS:
+        what = f"a {found} file" if found else "not a recognised image"
+        raise ApiError("unsupported_media_type", f"The upload is {what}; send a JPEG, PNG or WebP photo.",
+                       415, {"detected": found, "allowed": list(ALLOWED_FORMATS)})
+    return found
+
+
+def _undecodable(error):
+    return ApiError("undecodable_image", f"The image could not be decoded: {error}", 422,
+                    {"reason": f"{type(error).__name__}: {error}"})
+
+
+def _too_large(width, height, max_pixels):
+    return ApiError("image_too_large", f"The image is {width}x{height} = {width * height} pixels; "
+                    f"the limit is {max_pixels}.", 413,
+                    {"width": width, "height": height, "max_pixels": max_pixels})
+
+
+def open_image(data, fmt, max_pixels):
+    """Pillow-open under the pixel limit; nothing is decoded yet."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[fmt])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ApiError("image_too_large", str(error), 413, {"max_pixels": max_pixels}) from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise _undecodable(error) from None
+    width, height = image.size
+    if width * height > max_pixels:
+        raise _too_large(width, height, max_pixels)
+    if width < 1 or height < 1:
+        raise _undecodable(ValueError(f"image has size {width}x{height}"))
+    return image
+
+
+def _draft_size(size, max_side):
+    """The smallest size keeping `max_side` on the long side, in the image's aspect."""
+    width, height = size
+    factor = max_side / max(width, height)
+    return (max(1, int(width * factor)), max(1, int(height * factor))) if factor < 1 else size
+
+
+def _to_rgb(image):
+    """Any Pillow mode to 8-bit RGB; 16-bit and float data are scaled, not clipped."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        values = np.asarray(image, dtype=np.float32)
+        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
+        if image.mode == "F":
+            low, top = float(values.min()), float(values.max())
+            values = values - low
+            top = max(top - low, 1e-6)
+        grey = np.clip(values * (255.0 / top), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def decode_image(data, max_pixels, max_side):
+    """Bytes to a DecodedImage; 415, 413 or 422 ApiErrors for what cannot be used."""
+    fmt = require_allowed_format(data)
+    image = open_image(data, fmt, max_pixels)
+    source_size = image.size
+    orientation = _orientation(image)
+    try:
+        if fmt == "JPEG":
+            image.draft(None, _draft_size(image.size, max_side))
+        image.load()
+        source_mode = image.mode
+        image = _to_rgb(image)
+        reduce_by = max(1, max(image.size) // max_side)
+        if reduce_by > 1:
+            image = image.reduce(reduce_by)
+        if orientation in _TRANSPOSE:
+            image = image.transpose(_TRANSPOSE[orientation])
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise _undecodable(error) from None
+    if orientation in (5, 6, 7, 8):
+        source_size = source_size[::-1]
+    return DecodedImage(image, fmt, source_size, source_mode, orientation)
+
+
+def _orientation(image):
+    try:
+        value = image.getexif().get(0x0112, 1)
+    except Exception:  # a broken EXIF block is not worth refusing the photo for
+        return 1
+    return value if value in range(1, 9) else 1

@@ -1,0 +1,163 @@
+"""Face detection with BlazeFace (MediaPipe), decoded from the raw model outputs.
+
+Facts from MediaPipe's published graph configs: the input is letterboxed (aspect kept, black
+border); SSD anchors with a fixed size of 1, centres at (cell + 0.5) / grid, and layers of equal
+stride sharing one grid; each output row is a box (centre offsets and size, in input pixels)
+followed by 6 keypoints; score = sigmoid(clip(raw, -100, 100)); weighted NMS.
+"""
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+from ..models.tensors import normalize, sigmoid
+
+KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear_tragion", "left_ear_tragion")
+
+
+@dataclass(frozen=True)
+class Face:
+    """A detected face in some image's pixel coordinates."""
+
+    box: tuple  # (x, y, width, height)
+    score: float
+    keypoints: np.ndarray  # 6 x 2, in KEYPOINT_NAMES order
+
+    @property
+    def center(self):
+        """(x, y) of the box centre."""
+        x, y, w, h = self.box
+        return x + w / 2, y + h / 2
+
+    @property
+    def size(self):
+        """The box's longer side."""
+        return max(self.box[2], self.box[3])
+
+    @property
+    def eyes(self):
+        """(right eye, left eye) points: the subject's right eye is on the image's left."""
+        return self.keypoints[0], self.keypoints[1]
+
+    def scaled(self, factor):
+        """The same face in an image `factor` times as large."""
+        return Face(tuple(v * factor for v in self.box), self.score, self.keypoints * factor)
+
+    def to_dict(self):
+        """A JSON-ready dict with named keypoints."""
+        x, y, w, h = (round(float(v), 2) for v in self.box)
+        return {
+            "box": {"x": x, "y": y, "width": w, "height": h},
+            "score": round(float(self.score), 4),
+            "keypoints": {name: [round(float(px), 2), round(float(py), 2)]
+                          for name, (px, py) in zip(KEYPOINT_NAMES, self.keypoints)},
+        }
+
+
+@lru_cache(maxsize=8)
+def ssd_anchors(input_size, strides, anchors_per_layer):
+    """Anchor centres (N x 2, normalised) for MediaPipe's SSD layout; equal strides share a grid."""
+    centres = []
+    layer = 0
+    while layer < len(strides):
+        stride, repeats = strides[layer], 0
+        while layer < len(strides) and strides[layer] == stride:
+            repeats += anchors_per_layer
+            layer += 1
+        grid = int(np.ceil(input_size / stride))
+        ys, xs = np.meshgrid(np.arange(grid), np.arange(grid), indexing="ij")
+        cells = np.stack([(xs.ravel() + 0.5) / grid, (ys.ravel() + 0.5) / grid], axis=1)
+        centres.append(np.repeat(cells, repeats, axis=0))
+    anchors = np.concatenate(centres).astype(np.float32)
+    anchors.setflags(write=False)
+    return anchors
+
+
+def letterbox(image, size):
+    """Fit an RGB image into size x size with a black border; (pixels, scale, pad_x, pad_y)."""
+    scale = size / max(image.width, image.height)
+    width, height = max(1, round(image.width * scale)), max(1, round(image.height * scale))
+    resized = image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    canvas = Image.new("RGB", (size, size))
+    pad_x, pad_y = (size - width) // 2, (size - height) // 2
+    canvas.paste(resized, (pad_x, pad_y))
+    return np.asarray(canvas), scale, pad_x, pad_y
+
+
+def decode_boxes(regressors, raw_scores, anchors, input_size, min_score):
+    """Raw outputs -> (boxes N x 4 as x1,y1,x2,y2; keypoints N x 6 x 2; scores N) in input pixels."""
+    scores = sigmoid(raw_scores.reshape(-1))
+    keep = scores >= min_score
+    rows, anchors, scores = regressors.reshape(len(anchors), -1)[keep], anchors[keep], scores[keep]
+    centre = anchors * input_size
+    cx, cy = rows[:, 0] + centre[:, 0], rows[:, 1] + centre[:, 1]
+    w, h = rows[:, 2], rows[:, 3]
+    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+    keypoints = rows[:, 4:16].reshape(-1, 6, 2) + centre[:, np.newaxis, :]
+    return boxes, keypoints, scores
+
+
+def _iou(box, boxes):
+    x1 = np.maximum(box[0], boxes[:, 0])
+    y1 = np.maximum(box[1], boxes[:, 1])
+    x2 = np.minimum(box[2], boxes[:, 2])
+    y2 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
+    return inter / np.maximum(area(box) + area(boxes) - inter, 1e-9)
+
+
+def weighted_nms(boxes, keypoints, scores, iou_threshold):
+    """MediaPipe's weighted NMS: overlapping boxes are averaged by score, the best score kept."""
+    order = np.argsort(-scores)
+    boxes, keypoints, scores = boxes[order], keypoints[order], scores[order]
+    results = []
+    remaining = np.arange(len(scores))
+    while remaining.size:
+        overlap = _iou(boxes[remaining[0]], boxes[remaining]) > iou_threshold
+        group, remaining = remaining[overlap], remaining[~overlap]
+        weights = scores[group][:, np.newaxis]
+        box = (boxes[group] * weights).sum(0) / weights.sum()
+        points = (keypoints[group] * weights[:, :, np.newaxis]).sum(0) / weights.sum()
+        results.append((box, points, float(scores[group[0]])))
+    return results
+
+
+def run_detector(image, registry, name):
+    """Faces found by one BlazeFace model, in the given image's pixel coordinates."""
+    spec = registry.state(name).spec
+    model = registry.get(name)
+    size = model.input_size[0]
+    pixels, scale, pad_x, pad_y = letterbox(image, size)
+    outputs = registry.run(name, normalize(pixels, spec.preprocessing))
+    regressors, raw_scores = sorted(outputs.values(), key=lambda a: a.shape[-1], reverse=True)
+    anchors = ssd_anchors(size, tuple(spec.param("anchor_strides")), spec.param("anchors_per_layer"))
+    boxes, keypoints, scores = decode_boxes(regressors, raw_scores, anchors, size, spec.param("min_score", 0.5))
+    offset = np.array([pad_x, pad_y], dtype=np.float32)
+    faces = []
+    for box, points, score in weighted_nms(boxes, keypoints, scores, spec.param("iou_threshold", 0.3)):
+        x1, y1 = (box[:2] - offset) / scale
+        x2, y2 = (box[2:] - offset) / scale
+        faces.append(Face((float(x1), float(y1), float(x2 - x1), float(y2 - y1)), score, (points - offset) / scale))
+    return faces
+
+
+def _corners(face):
+    x, y, w, h = face.box
+    return np.array([x, y, x + w, y + h], dtype=np.float64)
+
+
+def merge_faces(faces, iou_threshold):
+    """Greedy NMS over faces from several detectors: the best-scored of overlapping ones stays."""
+    kept = []
+    for face in sorted(faces, key=lambda f: f.score, reverse=True):
+        if not kept or _iou(_corners(face), np.stack([_corners(k) for k in kept])).max() <= iou_threshold:
+            kept.append(face)
+    return kept
+
+
+def detect_candidates(image, registry, detectors, iou_threshold=0.3):
+    """Faces from every detector (short and full range), merged; not yet verified."""
+    faces = [face for name in detectors for face in run_detector(image, registry, name)]
+    return merge_faces(faces, iou_threshold)
