@@ -158,6 +158,28 @@ def merge_faces(faces, iou_threshold):
 
 
 def detect_candidates(image, registry, detectors, iou_threshold=0.3):
-    """Faces from every detector (short and full range), merged; not yet verified."""
+    """Faces from every detector (short and full range) on the whole image, merged; unverified."""
     faces = [face for name in detectors for face in run_detector(image, registry, name)]
+    return merge_faces(faces, iou_threshold)
+
+
+def tiles(width, height, grid, overlap=0.25):
+    """(left, top, right, bottom) of a grid x grid cover of the image with overlapping tiles."""
+    boxes = []
+    tile_w, tile_h = width / (grid - (grid - 1) * overlap), height / (grid - (grid - 1) * overlap)
+    for row in range(grid):
+        for col in range(grid):
+            left, top = col * tile_w * (1 - overlap), row * tile_h * (1 - overlap)
+            boxes.append((round(left), round(top), round(min(width, left + tile_w)), round(min(height, top + tile_h))))
+    return boxes
+
+
+def detect_small_candidates(image, registry, detector, grid=3, iou_threshold=0.3):
+    """Faces too small for a whole-image pass: the detector on overlapping tiles, zoomed in."""
+    faces = []
+    for left, top, right, bottom in tiles(image.width, image.height, grid):
+        tile = image.crop((left, top, right, bottom))
+        faces += [Face((f.box[0] + left, f.box[1] + top, f.box[2], f.box[3]), f.score,
+                       f.keypoints + np.array([left, top], dtype=np.float32))
+                  for f in run_detector(tile, registry, detector)]
     return merge_faces(faces, iou_threshold)

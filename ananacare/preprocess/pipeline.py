@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .crop import crop_geometry, cut_square
 from .decode import decode_image
-from .detect import detect_candidates
+from .detect import detect_candidates, detect_small_candidates
 from .landmarks import run_mesh
 from .quality import Thresholds, run_checks
 
@@ -77,10 +77,27 @@ def model_roles(registry):
     return registry.names_with_role("detector"), (landmarks[0] if landmarks else None)
 
 
+# A photo whose long side exceeds this many detector inputs is searched again in tiles when the
+# whole-image pass finds no face: faces under about 5% of the long side need the zoom.
+TILING_MIN_RATIO = 4
+
+
 def find_faces(image, registry):
     """Faces in an RGB image, each confirmed by the mesh model's face flag; primary first."""
     detectors, mesh_name = model_roles(registry)
-    candidates = detect_candidates(image, registry, detectors)
+    faces = _confirmed(image, registry, mesh_name, detect_candidates(image, registry, detectors))
+    if not faces and detectors:
+        wide_range = detectors[-1]  # spec order: short range first, full range last
+        input_size = registry.get(wide_range).input_size[0]
+        if max(image.size) >= TILING_MIN_RATIO * input_size:
+            grid = min(4, round(max(image.size) / (TILING_MIN_RATIO * input_size) * 2))
+            faces = _confirmed(image, registry, mesh_name,
+                               detect_small_candidates(image, registry, wide_range, grid))
+    return sorted(faces, key=lambda f: f.size * f.size * f.score, reverse=True)
+
+
+def _confirmed(image, registry, mesh_name, candidates):
+    """The candidates that the mesh model's face flag confirms."""
     if mesh_name is None or not candidates:
         return candidates
     spec = registry.state(mesh_name).spec
@@ -92,7 +109,7 @@ def find_faces(image, registry):
         region = cut_square(image, crop_geometry(face, roi_margin, input_size))
         if run_mesh(region, roi_margin, registry, mesh_name).face_flag >= min_flag:
             confirmed.append(face)
-    return sorted(confirmed, key=lambda f: f.size * f.size * f.score, reverse=True)
+    return confirmed
 
 
 def validate_image(data, registry, settings):

@@ -1,0 +1,33 @@
+# Two entry points that work on a fresh machine: `make run` and `make test`.
+# Each creates or updates .venv idempotently (reinstalls only when a requirements file changed).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test bench lint clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.run-deps
+
+run: $(VENV)/.run-deps
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$${PORT:-8000} wsgi:app
+
+test: $(VENV)/.dev-deps
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.dev-deps
+	$(BIN)/python bench/validate.py
+
+lint: $(VENV)/.dev-deps
+	$(BIN)/python -m flake8 ananacare tests bench wsgi.py gunicorn.conf.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,33 @@
+"""gunicorn settings for Railway and local runs (`gunicorn -c gunicorn.conf.py wsgi:app`).
+
+Models are loaded in each worker after fork (post_worker_init), never in the master:
+torch hangs on its first op in a forked worker when the app is preloaded.
+"""
+import os
+
+# Railway injects PORT and expects 0.0.0.0:$PORT; locally we stay on loopback.
+_port = os.environ.get("PORT", "8000")
+bind = [os.environ.get("GUNICORN_BIND") or (f"0.0.0.0:{_port}" if "PORT" in os.environ else f"127.0.0.1:{_port}")]
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
+os.environ["WEB_CONCURRENCY"] = str(workers)  # the app sizes intra-op threads as cores / workers
+
+preload_app = False
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))  # < Railway drainingSeconds
+keepalive = 5
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = max_requests // 10
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"  # heartbeat files on tmpfs: no stalls on container disks
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+def post_worker_init(worker):
+    """Load every model in this worker, after fork; failures are recorded, never raised."""
+    from ananacare import load_models
+
+    states = load_models(worker.wsgi)
+    summary = ", ".join(f"{s.spec.name}={s.status}" for s in states)
+    worker.log.info("worker %s models: %s", worker.pid, summary)

@@ -1,0 +1,87 @@
+"""POST /api/analyze/image and /api/analyze/by-id: landmarks and measurements on the crop."""
+import json
+
+import pytest
+
+from photos import jpeg
+
+
+def _validate(client, name="astronaut"):
+    return client.post("/api/validate/image", data=jpeg(name), content_type="image/jpeg").get_json()
+
+
+def _by_id(client, payload):
+    return client.post("/api/analyze/by-id", json=payload)
+
+
+def test_by_id_gives_468_landmarks_on_the_crop(client):
+    image_id = _validate(client)["image_id"]
+    response = _by_id(client, {"image_id": image_id})
+    assert response.status_code == 200
+    body = response.get_json()
+    landmarks = body["results"]["landmarks"]
+    assert body["image_id"] == image_id and landmarks["count"] == 468 and len(landmarks["points"]) == 468
+    assert landmarks["face_flag"] > 0.9
+    xs = [p[0] for p in landmarks["points"]]
+    ys = [p[1] for p in landmarks["points"]]
+    # the mesh covers the centre of the 512 crop (face = 1 / 1.5 of it)
+    assert 60 < min(xs) < 200 and 312 < max(xs) < 460 and 40 < min(ys) < 200 and 312 < max(ys) < 480
+    measurements = body["results"]["measurements"]
+    assert 40 < measurements["mean_luminance"] < 220 and measurements["sharpness"] > 0
+
+
+def test_analyze_image_equals_validate_then_by_id(client):
+    direct = client.post("/api/analyze/image", data=jpeg(), content_type="image/jpeg").get_json()
+    later = _by_id(client, {"image_id": direct["image_id"]}).get_json()
+    assert direct["validation"]["valid"] is True
+    assert direct["results"]["landmarks"]["points"] == later["results"]["landmarks"]["points"]
+    assert direct["results"]["measurements"] == later["results"]["measurements"]
+
+
+def test_analyze_without_a_face_is_422(client):
+    response = client.post("/api/analyze/image", data=jpeg("rocket"), content_type="image/jpeg")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "no_face_detected" and error["details"]["checks"][0]["name"] == "face_detected"
+
+
+@pytest.mark.parametrize("image_id", ["../../etc/passwd", "A" * 32, "a" * 31, "a" * 33, 12345, None, ["a" * 32],
+                                      "g" * 32, "a" * 31 + "\n"])
+def test_malformed_ids_are_400(client, image_id):
+    response = _by_id(client, {"image_id": image_id})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_image_id"
+
+
+def test_unknown_id_is_404(client):
+    response = _by_id(client, {"image_id": "0123456789abcdef0123456789abcdef"})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "image_not_found"
+
+
+@pytest.mark.parametrize("body, content_type", [("{not json", "application/json"), ("", "application/json"),
+                                                ('{"image_id": "x"}', "text/plain")])
+def test_invalid_json_is_400(client, body, content_type):
+    response = client.post("/api/analyze/by-id", data=body, content_type=content_type)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize("payload", [[], "a" * 32, {"id": "a" * 32}])
+def test_json_without_image_id_is_400(client, payload):
+    response = client.post("/api/analyze/by-id", data=json.dumps(payload), content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_request"
+
+
+def test_corrupt_entry_is_422_and_removed(client, app):
+    image_id = _validate(client)["image_id"]
+    png_path = app.extensions["ananacare"]["crops"]._paths(image_id)[1]
+    with open(png_path, "r+b") as handle:
+        handle.seek(200)
+        handle.write(b"\x00garbage\x00")
+    first = _by_id(client, {"image_id": image_id})
+    assert first.status_code == 422
+    assert first.get_json()["error"]["code"] == "corrupt_cache_entry"
+    again = _by_id(client, {"image_id": image_id})
+    assert again.status_code == 404
