@@ -69,11 +69,10 @@ def verify_command(as_json):
         _emit_json(rows)
     else:
         for row in rows:
-            verdict = row["file"]["verdict"] if row["file"] else "-"
-            size = row["file"]["size"] if row["file"] else None
-            click.echo(f"{row['name']:<24} {verdict:<16} {size or 0:>10} B  "
-                       f"{(row['file'] or {}).get('sha256') or '-'}" + (f"  [{row['stage']}] {row['error']}"
-                                                                          if row["error"] else ""))
+            file = row["file"] or {}
+            line = (f"{row['name']:<24} {file.get('verdict', '-'):<16} {file.get('size') or 0:>10} B  "
+                    f"{file.get('sha256') or '-'}")
+            click.echo(line + (f"  [{row['stage']}] {row['error']}" if row["error"] else ""))
     if failed_required:
         sys.exit(1)
 

@@ -1,9 +1,11 @@
 """The crop store shared by validate and analyze: square crops kept under their image_id.
 
-Files live under CACHE_DIR as <id[:2]>/<id>.png and <id>.json. Both are written to a temporary
-file and renamed into place, PNG first and metadata last, so a reader never sees a partial
-crop: the metadata is the commit marker, and it carries the PNG's sha256. Crops are lossless
-PNGs without EXIF; entries expire after CACHE_TTL_SECONDS.
+Files live under CACHE_DIR as <id[:2]>/<id>.tiff and <id>.json. Both are written to a temporary
+file and renamed into place, crop first and metadata last, so a reader never sees a partial
+crop: the metadata is the commit marker, and it carries the crop file's sha256. Crops are
+uncompressed TIFFs (lossless, no EXIF): on this 2-core machine Pillow's PNG encoder costs
+17-37 ms for a 512 crop, more than the rest of the request; TIFF costs 0.4 ms. Entries expire
+after CACHE_TTL_SECONDS.
 """
 import hashlib
 import io
@@ -44,10 +46,14 @@ class StoredCrop:
     metadata: dict
 
 
-def encode_png(image):
-    """Lossless PNG bytes without metadata (fast compression: crops are small)."""
+CROP_FORMAT = "TIFF"
+CROP_SUFFIX = ".tiff"
+
+
+def encode_crop(image):
+    """Lossless, uncompressed TIFF bytes without EXIF or other metadata."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
+    image.save(buffer, format=CROP_FORMAT, compression=None)
     return buffer.getvalue()
 
 
@@ -62,19 +68,19 @@ class FileCropStore:
 
     def _paths(self, image_id):
         folder = os.path.join(self.root, image_id[:2])
-        return folder, os.path.join(folder, image_id + ".png"), os.path.join(folder, image_id + ".json")
+        return folder, os.path.join(folder, image_id + CROP_SUFFIX), os.path.join(folder, image_id + ".json")
 
     def put(self, image_id, crop, metadata):
         """Store a crop atomically; returns the metadata as stored."""
         check_image_id(image_id)
-        png = encode_png(crop)
+        payload = encode_crop(crop)
         now = time.time()
         stored = {**metadata, "image_id": image_id, "created_at": now, "expires_at": now + self.ttl_seconds,
-                  "width": crop.width, "height": crop.height, "sha256": hashlib.sha256(png).hexdigest()}
-        folder, png_path, meta_path = self._paths(image_id)
+                  "width": crop.width, "height": crop.height, "sha256": hashlib.sha256(payload).hexdigest()}
+        folder, crop_path, meta_path = self._paths(image_id)
         try:
             os.makedirs(folder, exist_ok=True)
-            _atomic_write(folder, png_path, png)
+            _atomic_write(folder, crop_path, payload)
             _atomic_write(folder, meta_path, json.dumps(stored).encode())
         except OSError as error:
             raise ApiError("cache_unavailable", "The crop store cannot save crops right now.", 503,
@@ -84,7 +90,7 @@ class FileCropStore:
     def get(self, image_id):
         """The stored crop, verified (checksum, square, expected size); 404 or 422 otherwise."""
         check_image_id(image_id)
-        _, png_path, meta_path = self._paths(image_id)
+        _, crop_path, meta_path = self._paths(image_id)
         try:
             with open(meta_path, "rb") as handle:
                 metadata = json.loads(handle.read())
@@ -96,17 +102,17 @@ class FileCropStore:
             self.delete(image_id)
             raise _not_found(image_id, "expired")
         try:
-            with open(png_path, "rb") as handle:
-                png = handle.read()
+            with open(crop_path, "rb") as handle:
+                payload = handle.read()
         except OSError as error:
             self._corrupt(image_id, f"crop file unreadable: {type(error).__name__}")
-        return StoredCrop(self._verified_image(image_id, png, metadata), metadata)
+        return StoredCrop(self._verified_image(image_id, payload, metadata), metadata)
 
-    def _verified_image(self, image_id, png, metadata):
-        if hashlib.sha256(png).hexdigest() != metadata.get("sha256"):
+    def _verified_image(self, image_id, payload, metadata):
+        if hashlib.sha256(payload).hexdigest() != metadata.get("sha256"):
             self._corrupt(image_id, "checksum mismatch")
         try:
-            image = Image.open(io.BytesIO(png), formats=["PNG"])
+            image = Image.open(io.BytesIO(payload), formats=[CROP_FORMAT])
             image.load()
         except (OSError, SyntaxError, ValueError) as error:
             self._corrupt(image_id, f"crop does not decode: {error}")
@@ -123,9 +129,9 @@ class FileCropStore:
     def delete(self, image_id):
         """Remove a crop and its metadata; True if anything was there."""
         check_image_id(image_id)
-        _, png_path, meta_path = self._paths(image_id)
+        _, crop_path, meta_path = self._paths(image_id)
         removed = False
-        for path in (meta_path, png_path):  # metadata first: the entry is gone at once
+        for path in (meta_path, crop_path):  # metadata first: the entry is gone at once
             try:
                 os.remove(path)
                 removed = True

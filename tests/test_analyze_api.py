@@ -76,8 +76,8 @@ def test_json_without_image_id_is_400(client, payload):
 
 def test_corrupt_entry_is_422_and_removed(client, app):
     image_id = _validate(client)["image_id"]
-    png_path = app.extensions["ananacare"]["crops"]._paths(image_id)[1]
-    with open(png_path, "r+b") as handle:
+    crop_path = app.extensions["ananacare"]["crops"]._paths(image_id)[1]
+    with open(crop_path, "r+b") as handle:
         handle.seek(200)
         handle.write(b"\x00garbage\x00")
     first = _by_id(client, {"image_id": image_id})

@@ -40,8 +40,11 @@ def run_mesh(crop, margin, registry, name):
     model = registry.get(name)
     input_h, input_w = model.input_size
     left, top, side = mesh_region(crop.width, margin, spec.param("roi_scale", 1.5))
-    region = crop.transform((input_w, input_h), Image.Transform.EXTENT, (left, top, left + side, top + side),
-                            resample=Image.Resampling.BILINEAR, fillcolor=(0, 0, 0))
+    if abs(side - crop.width) < 1e-6 and crop.size == (input_w, input_h):
+        region = crop  # the crop is already the model's input region
+    else:
+        region = crop.transform((input_w, input_h), Image.Transform.EXTENT, (left, top, left + side, top + side),
+                                resample=Image.Resampling.BILINEAR, fillcolor=(0, 0, 0))
     outputs = registry.run(name, normalize(np.asarray(region), spec.preprocessing))
     landmarks, flag = sorted(outputs.values(), key=lambda a: a.size, reverse=True)
     points = landmarks.reshape(MESH_POINTS, 3).astype(np.float64) * (side / input_w)

@@ -1,0 +1,38 @@
+"""Shared bench helpers: timing loops, medians, the tests' photo builders, a printed table."""
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+
+def timed(function, repeats, warmup=2):
+    """Run `function` warmup + repeats times; the list of wall times (seconds) of the timed runs."""
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def median_ms(times):
+    """Median in milliseconds."""
+    return statistics.median(times) * 1000
+
+
+def p95_ms(times):
+    """95th percentile in milliseconds."""
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))] * 1000
+
+
+def print_table(headers, rows):
+    """A plain aligned text table."""
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
+    for row in [headers, *rows]:
+        print("  ".join(str(cell).rjust(width) for cell, width in zip(row, widths)))

@@ -1,0 +1,102 @@
+"""The filesystem crop store: atomic, verified, expiring, and strict about ids."""
+import hashlib
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ananacare.errors import ApiError
+from ananacare.image_cache import CROP_SUFFIX, FileCropStore, check_image_id, encode_crop
+
+IMAGE_ID = "0123456789abcdef0123456789abcdef"
+SETTINGS = {"settings": {"size": 64, "margin": 0.25}}
+
+
+@pytest.fixture
+def store(tmp_path):
+    return FileCropStore(tmp_path / "crops", ttl_seconds=60)
+
+
+def _crop(size=64, colour=(10, 200, 30)):
+    return Image.new("RGB", (size, size), colour)
+
+
+def _code(call):
+    with pytest.raises(ApiError) as caught:
+        call()
+    return caught.value.status, caught.value.code
+
+
+def test_put_then_get_round_trips_losslessly(store):
+    crop = Image.effect_noise((64, 64), 40).convert("RGB")
+    store.put(IMAGE_ID, crop, SETTINGS)
+    stored = store.get(IMAGE_ID)
+    assert np.array_equal(np.asarray(stored.image), np.asarray(crop))
+    assert stored.metadata["settings"]["size"] == 64 and stored.metadata["width"] == 64
+    folder = os.path.join(store.root, IMAGE_ID[:2])
+    assert sorted(os.listdir(folder)) == [IMAGE_ID + ".json", IMAGE_ID + CROP_SUFFIX]  # no temp files left
+
+
+def test_stored_crop_has_no_exif(store):
+    store.put(IMAGE_ID, _crop(), SETTINGS)
+    image = Image.open(os.path.join(store.root, IMAGE_ID[:2], IMAGE_ID + CROP_SUFFIX))
+    tags = image.getexif()  # a TIFF's own structure tags, but no EXIF block or orientation
+    assert 0x8769 not in tags and 0x0112 not in tags and 0x8825 not in tags and "exif" not in image.info
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "..", "", "A" * 32, "0" * 64, None, "0" * 31 + "/"])
+def test_malformed_ids_never_reach_the_filesystem(store, bad):
+    assert _code(lambda: check_image_id(bad)) == (400, "invalid_image_id")
+    assert _code(lambda: store.get(bad)) == (400, "invalid_image_id")
+    assert not os.path.exists(store.root)
+
+
+def test_expired_entry_is_404_and_deleted(store):
+    store.ttl_seconds = 0.01
+    store.put(IMAGE_ID, _crop(), SETTINGS)
+    time.sleep(0.05)
+    with pytest.raises(ApiError) as caught:
+        store.get(IMAGE_ID)
+    assert caught.value.status == 404 and caught.value.details["reason"] == "expired"
+    assert store.stats()["entries"] == 0
+
+
+def test_non_square_crop_with_a_valid_checksum_is_corrupt(store):
+    store.put(IMAGE_ID, _crop(), SETTINGS)
+    _, crop_path, meta_path = store._paths(IMAGE_ID)
+    wide = encode_crop(Image.new("RGB", (64, 32)))
+    with open(crop_path, "wb") as handle:
+        handle.write(wide)
+    metadata = json.loads(open(meta_path).read()) | {"sha256": hashlib.sha256(wide).hexdigest()}
+    with open(meta_path, "w") as handle:
+        json.dump(metadata, handle)
+    assert _code(lambda: store.get(IMAGE_ID)) == (422, "corrupt_cache_entry")
+    assert not os.path.exists(crop_path) and not os.path.exists(meta_path)
+
+
+def test_wrong_size_crop_is_corrupt(store):
+    store.put(IMAGE_ID, _crop(size=32), SETTINGS)
+    assert _code(lambda: store.get(IMAGE_ID)) == (422, "corrupt_cache_entry")
+
+
+def test_garbled_metadata_is_corrupt(store):
+    store.put(IMAGE_ID, _crop(), SETTINGS)
+    with open(store._paths(IMAGE_ID)[2], "w") as handle:
+        handle.write("{half a json")
+    assert _code(lambda: store.get(IMAGE_ID)) == (422, "corrupt_cache_entry")
+
+
+def test_crop_without_metadata_is_not_served(store):
+    store.put(IMAGE_ID, _crop(), SETTINGS)
+    os.remove(store._paths(IMAGE_ID)[2])  # as if the writer died between the two renames
+    assert _code(lambda: store.get(IMAGE_ID)) == (404, "image_not_found")
+
+
+def test_store_on_a_file_path_is_503(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    store = FileCropStore(blocker, 60)
+    assert _code(lambda: store.put(IMAGE_ID, _crop(), SETTINGS)) == (503, "cache_unavailable")
