@@ -62,8 +62,9 @@ def register_commands(app):
 
 
 def load_models(app):
-    """Load every configured model in this process; gunicorn calls it in each worker after fork."""
+    """Load the models in this process (gunicorn calls it in each worker after fork): the required
+    ones always, the optional ones too unless LOAD_MODELS_ON_START is off (then on first use)."""
     from .models import model_registry
 
     with app.app_context():
-        return model_registry().load_all()
+        return model_registry().load_all(required_only=not app.config["LOAD_MODELS_ON_START"])

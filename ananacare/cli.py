@@ -1,12 +1,14 @@
-"""flask commands: models warmup/list/verify, cache prune."""
+"""flask commands: models warmup/list/verify, cache prune, analyze FILES."""
 import json
 import sys
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
+from .errors import ApiError
 from .image_cache import crop_store
 from .models import model_registry
+from .service import analyze_upload
 
 models_cli = AppGroup("models", help="Fill the model cache, list and verify models.")
 cache_cli = AppGroup("cache", help="Maintain the crop store.")
@@ -83,7 +85,34 @@ def prune_command():
     click.echo(f"removed {crop_store().prune()} expired crops")
 
 
+@click.command("analyze")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--models", default=None, help="Comma-separated analyzer models (default: all).")
+@with_appcontext
+def analyze_command(files, models):
+    """Validate and analyse local photos; one JSON object per line, as the API would answer.
+
+    Exit status 1 when any photo hit a server-side failure (5xx), 0 otherwise: a photo without a
+    face is a result (status 422), not a failure of the command.
+    """
+    names = [m.strip() for m in models.split(",") if m.strip()] if models else None
+    server_failure = False
+    for path in files:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        try:
+            record = {"file": path, "status": 200, **analyze_upload(data, names)}
+        except ApiError as error:
+            record = {"file": path, "status": error.status,
+                      "error": {"code": error.code, "message": error.message, "details": error.details}}
+            server_failure |= error.status >= 500
+        click.echo(json.dumps(record, default=str))
+    if server_failure:
+        sys.exit(1)
+
+
 def init_app(app):
     """Register the command groups."""
     app.cli.add_command(models_cli)
     app.cli.add_command(cache_cli)
+    app.cli.add_command(analyze_command)

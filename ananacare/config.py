@@ -25,7 +25,7 @@ DEFAULTS = {
     "FRAME_MARGIN": 0.0,  # how far inside the frame the face box must stay, in face sizes
     # Models
     "MODELS_FILE": None,  # None: the packaged default_models.toml
-    "LOAD_MODELS_ON_START": False,  # gunicorn workers load after fork in post_worker_init
+    "LOAD_MODELS_ON_START": True,  # optional models too, at worker start (required ones always)
     "THREADS_PER_WORKER": 0,  # 0: cores / gunicorn workers
 }
 

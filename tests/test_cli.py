@@ -58,3 +58,17 @@ def test_cache_prune_removes_expired_crops(make_app):
     result = app.test_cli_runner().invoke(args=["cache", "prune"])
     assert result.exit_code == 0 and "removed 0" in result.output
     assert client.post("/api/analyze/by-id", json={"image_id": image_id}).status_code == 404
+
+
+def test_analyze_prints_one_json_line_per_file(runner, tmp_path):
+    from photos import jpeg
+
+    face, rocket = tmp_path / "face.jpg", tmp_path / "rocket.jpg"
+    face.write_bytes(jpeg("astronaut"))
+    rocket.write_bytes(jpeg("rocket"))
+    result = runner.invoke(args=["analyze", str(face), str(rocket)])
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.output.strip().splitlines())
+    assert first["status"] == 200 and first["results"]["landmarks"]["count"] == 468
+    assert first["validation"]["valid"] is True and len(first["image_id"]) == 32
+    assert second["status"] == 422 and second["error"]["code"] == "no_face_detected"

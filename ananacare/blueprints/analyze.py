@@ -3,10 +3,9 @@ from flask import request
 from flask_smorest import Blueprint
 
 from ..errors import ApiError
-from ..image_cache import check_image_id, crop_store
-from ..models import model_registry
-from ..preprocess import analyze_crop
-from .common import pipeline_settings, validate_upload
+from ..image_cache import check_image_id
+from ..service import analyze_stored, analyze_upload
+from .common import uploaded_image_bytes
 from .schemas import IMAGE_BODY, AnalysisSchema, ByIdRequestSchema
 
 bp = Blueprint("analyze", __name__, url_prefix="/api/analyze",
@@ -14,28 +13,14 @@ bp = Blueprint("analyze", __name__, url_prefix="/api/analyze",
 
 
 @bp.route("/image", methods=["POST"])
-@bp.doc(requestBody=IMAGE_BODY)
+@bp.doc(requestBody=IMAGE_BODY, parameters=[{
+    "in": "query", "name": "models", "schema": {"type": "string"},
+    "description": "comma-separated analyzer models to run (default: all); also a multipart field"}])
 @bp.response(200, AnalysisSchema)
 def analyze_image_route():
     """Validate the photo (same pipeline as validate), store its crop, analyse it."""
-    validation = validate_upload()
-    if validation.crop is None:
-        raise ApiError("no_face_detected", "No face was found in the photo.", 422,
-                       {"checks": [check.to_dict() for check in validation.checks]})
-    results = analyze_crop(validation.crop, model_registry(), pipeline_settings().crop_margin)
-    return {"image_id": validation.image_id, "validation": validation.to_dict(), "results": results,
-            "unavailable": {}}
-
-
-def _requested_image_id():
-    payload = request.get_json(silent=True)
-    if payload is None:
-        raise ApiError("invalid_json", 'Send a JSON object such as {"image_id": "..."} with '
-                       "Content-Type application/json.", 400)
-    if not isinstance(payload, dict) or "image_id" not in payload:
-        raise ApiError("invalid_request", "The JSON body needs an `image_id` field.", 400,
-                       {"image_id": ["Missing data for required field."]})
-    return check_image_id(payload["image_id"])
+    data = uploaded_image_bytes()
+    return analyze_upload(data, _models_from_form_or_query())
 
 
 @bp.route("/by-id", methods=["POST"])
@@ -43,8 +28,28 @@ def _requested_image_id():
 @bp.response(200, AnalysisSchema)
 def analyze_by_id_route():
     """Analyse a crop stored by an earlier validate or analyze call."""
-    image_id = _requested_image_id()
-    stored = crop_store().get(image_id)
-    margin = stored.metadata["settings"]["margin"]
-    results = analyze_crop(stored.image, model_registry(), margin)
-    return {"image_id": image_id, "validation": None, "results": results, "unavailable": {}}
+    image_id, models = _by_id_payload()
+    return analyze_stored(image_id, models)
+
+
+def _models_from_form_or_query():
+    """`models` as repeated or comma-separated form fields or query parameters; None if absent."""
+    values = request.form.getlist("models") + request.args.getlist("models")
+    if not values:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def _by_id_payload():
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise ApiError("invalid_json", 'Send a JSON object such as {"image_id": "..."} with '
+                       "Content-Type application/json.", 400)
+    if not isinstance(payload, dict) or "image_id" not in payload:
+        raise ApiError("invalid_request", "The JSON body needs an `image_id` field.", 400,
+                       {"image_id": ["Missing data for required field."]})
+    models = payload.get("models")
+    if models is not None and (not isinstance(models, list) or not all(isinstance(m, str) for m in models)):
+        raise ApiError("invalid_request", "`models` must be a list of model names.", 400,
+                       {"models": ["Not a list of strings."]})
+    return check_image_id(payload["image_id"]), models

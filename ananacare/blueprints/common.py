@@ -1,20 +1,9 @@
-"""What the blueprints share, below them: reading an upload, and validate-then-store.
-
-Blueprints never import each other; validate and analyze both call `validate_upload()`.
-"""
-from flask import current_app, request
+"""HTTP input shared by the blueprints (below them; blueprints never import each other)."""
+from flask import request
 
 from ..errors import ApiError
-from ..image_cache import crop_store
-from ..models import model_registry
-from ..preprocess import PipelineSettings, validate_image
 
 RAW_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
-
-
-def pipeline_settings():
-    """The pipeline settings of the current app."""
-    return PipelineSettings.from_config(current_app.config)
 
 
 def uploaded_image_bytes():
@@ -40,13 +29,3 @@ def uploaded_image_bytes():
     if not data:
         raise ApiError("missing_image", "The uploaded photo is empty.", 400)
     return data
-
-
-def validate_upload():
-    """Run the validate pipeline on the request's photo and store the crop when a face was found."""
-    settings = pipeline_settings()
-    validation = validate_image(uploaded_image_bytes(), model_registry(), settings)
-    if validation.crop is not None:
-        crop_store().put(validation.image_id, validation.crop,
-                         {"settings": settings.crop_settings(), "validation": validation.to_dict()})
-    return validation

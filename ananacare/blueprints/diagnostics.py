@@ -9,7 +9,8 @@ from flask_smorest import Blueprint
 
 from .. import __version__
 from ..image_cache import crop_store
-from ..models import model_registry
+from ..errors import ApiError
+from ..models import UnknownModel, model_registry
 from ..models.tflite_runtime import runtime_name
 
 bp = Blueprint("diagnostics", __name__, description="Health, readiness and model diagnostics.")
@@ -69,3 +70,14 @@ def diagnostics():
         "not_ready_reasons": reasons,
         "models": registry.summaries(),
     }
+
+
+@bp.route("/api/diagnostics/models/<name>", methods=["GET"])
+def model_diagnostics(name):
+    """One model in detail: file facts, state, input and output tensors (names, shapes, dtypes)."""
+    registry = model_registry()
+    try:
+        state = registry.state(name)
+    except UnknownModel as error:
+        raise ApiError("model_not_found", error.message, 404, error.details) from None
+    return state.detail()

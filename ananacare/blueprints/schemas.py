@@ -72,9 +72,22 @@ class MeasurementsSchema(Schema):
     sharpness = fields.Float(metadata={"description": "variance of the Laplacian"})
 
 
+class PredictionSchema(Schema):
+    label = fields.String()
+    score = fields.Float()
+
+
+class ModelResultSchema(Schema):
+    predictions = fields.List(fields.Nested(PredictionSchema), metadata={"description": "classifiers: top-k"})
+    output = fields.String(metadata={"description": "the output the predictions come from"})
+    outputs = fields.Dict(keys=fields.String(), values=fields.List(fields.Float()),
+                          metadata={"description": "other models: every output, flattened"})
+
+
 class ResultsSchema(Schema):
     landmarks = fields.Nested(LandmarksSchema)
     measurements = fields.Nested(MeasurementsSchema)
+    models = fields.Dict(keys=fields.String(), values=fields.Nested(ModelResultSchema))
 
 
 class AnalysisSchema(Schema):
@@ -86,6 +99,7 @@ class AnalysisSchema(Schema):
 
 class ByIdRequestSchema(Schema):
     image_id = fields.String(required=True, metadata={"description": "from a validate or analyze response"})
+    models = fields.List(fields.String(), metadata={"description": "analyzer models to run (default: all)"})
 
 
 class ErrorBodySchema(Schema):

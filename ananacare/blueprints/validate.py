@@ -1,7 +1,8 @@
 """POST /api/validate/image: is this photo usable, and where is its square face crop."""
 from flask_smorest import Blueprint
 
-from .common import validate_upload
+from ..service import validate_and_store
+from .common import uploaded_image_bytes
 from .schemas import IMAGE_BODY, ValidationSchema
 
 bp = Blueprint("validate", __name__, url_prefix="/api/validate",
@@ -13,4 +14,4 @@ bp = Blueprint("validate", __name__, url_prefix="/api/validate",
 @bp.response(200, ValidationSchema)
 def validate_image_route():
     """Validate a photo; a photo that fails quality is `valid: false`, not an error."""
-    return validate_upload().to_dict()
+    return validate_and_store(uploaded_image_bytes()).to_dict()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ..errors import ApiError
 from . import sources
 from .inspect import inspect_file
+from .outputs import describe_outputs
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +70,23 @@ class ModelState:
             "inference_count": self.inference_count,
         }
 
+    def detail(self):
+        """The summary plus tensor metadata (KServe-style) and the spec's preprocessing and labels."""
+        ready = self.status == "ready"
+        return self.summary() | {
+            "inputs": self.model.inputs if ready else None,
+            "outputs": self.model.outputs if ready else None,
+            "labels": list(self.model.labels) if ready else list(self.spec.labels),
+            "preprocessing": self.spec.preprocessing, "params": self.spec.params, "threads": self.spec.threads,
+            "top_k": self.spec.top_k,
+        }
+
 
 def _load_runtime(spec, path, threads):
     if spec.runtime == "tflite":
         from .tflite_runtime import TFLiteModel
-        return TFLiteModel(path, threads=spec.threads or threads)
+        return TFLiteModel(path, threads=spec.threads or threads, preprocessing=spec.preprocessing,
+                           labels=spec.labels)
     from .timm_runtime import TimmModel  # torch and timm are imported only here
     return TimmModel(spec, path, threads=spec.threads or threads)
 
@@ -117,6 +130,13 @@ class ModelRegistry:
         state.inference_count += 1
         state.last_used = time.time()
         return outputs
+
+    def predict(self, name, image):
+        """Run an analyzer on an RGB image: top-k labels for a classifier, named outputs otherwise."""
+        model = self.get(name)
+        spec = self._states[name].spec
+        outputs = self.run(name, *model.image_input(image))
+        return describe_outputs(outputs, model.labels, spec.param("activation", "softmax"), spec.top_k)
 
     # -- loading --------------------------------------------------------------------------
     def load(self, name):

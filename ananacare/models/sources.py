@@ -58,12 +58,31 @@ def hub_download(repo_id, filename, revision=None):
         raise SourceError("download", f"{repo_id}/{filename}: {type(error).__name__}: {error}") from None
 
 
+TIMM_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def timm_weights_in(folder, filename=None):
+    """The weights file of a timm folder in the hub layout (config.json beside it)."""
+    if not os.path.isfile(os.path.join(folder, "config.json")):
+        raise SourceError("resolve", f"{folder} has no config.json (save the model with timm's save_for_hf)")
+    candidates = [filename] if filename else TIMM_WEIGHT_FILES
+    for name in candidates:
+        if os.path.exists(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    return os.path.join(folder, candidates[0])  # missing: inspection names it
+
+
 def resolve(spec):
-    """The local path of a spec's main file (downloading hub files into the HF cache)."""
+    """The local path of a spec's weights file (downloading hub files into the HF cache)."""
     kind = spec.source.split(":", 1)[0]
     if kind == "package":
         return resolve_package_file(spec.source)
     if kind == "path":
-        return resolve_path(spec.source, spec.base_dir)
+        path = resolve_path(spec.source, spec.base_dir)
+        if spec.runtime == "timm" and os.path.isdir(path):
+            return timm_weights_in(path, spec.file)
+        return path
     repo_id, revision = parse_hub_source(spec.source)
+    if spec.runtime == "timm":
+        hub_download(repo_id, "config.json", revision)  # lands beside the weights in the snapshot
     return hub_download(repo_id, spec.file or DEFAULT_HUB_FILES[spec.runtime], revision)

@@ -3,6 +3,9 @@ import threading
 from importlib import metadata
 
 import numpy as np
+from PIL import Image
+
+from .tensors import normalize
 
 
 def interpreter_class():
@@ -30,10 +33,12 @@ class TFLiteModel:
 
     runtime = "tflite"
 
-    def __init__(self, path, threads=None):
+    def __init__(self, path, threads=None, preprocessing=None, labels=()):
         interpreter, _ = interpreter_class()
         self._interpreter = interpreter(model_path=path, num_threads=threads)
         self._lock = threading.Lock()
+        self.preprocessing = preprocessing or {}
+        self.labels = tuple(labels)
 
     def allocate(self):
         """Allocate tensors; a model whose ops the runtime lacks fails here."""
@@ -60,6 +65,15 @@ class TFLiteModel:
     def neutral_input(self):
         """Zeros shaped like every input: the warm-up batch."""
         return [np.zeros(d["shape"], dtype=d["dtype"]) for d in self._inputs]
+
+    def image_input(self, image):
+        """An RGB PIL image -> the input batch: resized to the input, normalised by the spec."""
+        height, width = self.input_size
+        pixels = np.asarray(image.convert("RGB").resize((width, height), Image.Resampling.BILINEAR))
+        dtype = self._inputs[0]["dtype"]
+        if np.issubdtype(dtype, np.integer):  # quantised input: raw pixels
+            return [pixels[np.newaxis].astype(dtype)]
+        return [normalize(pixels, self.preprocessing).astype(dtype)]
 
     def run(self, *arrays):
         """Invoke on the given input arrays; {output name: array}."""

@@ -1,0 +1,45 @@
+"""The use cases that HTTP and the CLI share: validate-and-store, analyze an upload or a stored crop.
+
+One function each, so the blueprints and `flask analyze` run the same code. It works on bytes and
+ids, never on a request; the current app's registry, crop store and settings are used.
+"""
+from flask import current_app
+
+from .errors import ApiError
+from .image_cache import crop_store
+from .models import model_registry
+from .preprocess import PipelineSettings, analyze_crop, validate_image
+
+
+def pipeline_settings():
+    """The pipeline settings of the current app."""
+    return PipelineSettings.from_config(current_app.config)
+
+
+def validate_and_store(data):
+    """Run the validate pipeline on a photo's bytes and store the crop when a face was found."""
+    settings = pipeline_settings()
+    validation = validate_image(data, model_registry(), settings)
+    if validation.crop is not None:
+        crop_store().put(validation.image_id, validation.crop,
+                         {"settings": settings.crop_settings(), "validation": validation.to_dict()})
+    return validation
+
+
+def analyze_upload(data, models=None):
+    """Validate and store a photo, then analyse its crop; 422 `no_face_detected` without a face."""
+    validation = validate_and_store(data)
+    if validation.crop is None:
+        raise ApiError("no_face_detected", "No face was found in the photo.", 422,
+                       {"checks": [check.to_dict() for check in validation.checks]})
+    results, unavailable = analyze_crop(validation.crop, model_registry(), pipeline_settings().crop_margin, models)
+    return {"image_id": validation.image_id, "validation": validation.to_dict(), "results": results,
+            "unavailable": unavailable}
+
+
+def analyze_stored(image_id, models=None):
+    """Analyse a crop stored by an earlier call (404 unknown, 422 corrupt)."""
+    stored = crop_store().get(image_id)
+    margin = stored.metadata["settings"]["margin"]
+    results, unavailable = analyze_crop(stored.image, model_registry(), margin, models)
+    return {"image_id": image_id, "validation": None, "results": results, "unavailable": unavailable}
