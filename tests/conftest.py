@@ -1,17 +1,32 @@
 """Fixtures: `app`, `client`, `runner` with a temp crop store each; a loaded default registry."""
 import os
+import subprocess
+import sys
 import tempfile
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
-# Tests never touch the user's Hugging Face cache or pick up a developer's settings.
+from server import free_port
+
+# Tests never touch the user's Hugging Face cache or the internet, nor pick up a developer's
+# settings. huggingface_hub reads these when it is imported, so they are set before anything is.
+HUB_PORT = free_port()
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="ananacare-hf-")
+os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{HUB_PORT}"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+os.environ.pop("HF_HUB_OFFLINE", None)
 for _key in [k for k in os.environ if k.startswith("ANANACARE_")]:
     del os.environ[_key]
 
 from ananacare import create_app, load_models  # noqa: E402
 from ananacare.models import ModelRegistry, load_specs  # noqa: E402
+from build_models import build_timm_folder  # noqa: E402
+from hub import FakeHub  # noqa: E402
+
+DEFAULT_SPEC = resources.files("ananacare.models").joinpath("default_models.toml").read_text()
 
 
 @pytest.fixture
@@ -47,3 +62,46 @@ def registry():
     models = ModelRegistry(load_specs(), threads=1)
     models.load_all()
     return models
+
+
+@pytest.fixture(scope="session")
+def hub():
+    """The Hugging Face hub stand-in that HF_ENDPOINT points at."""
+    server = FakeHub(HUB_PORT).start()
+    yield server
+    server.stop()
+
+
+def _build_tflite(kind, folder):
+    out = folder / f"{kind}.tflite"
+    script = Path(__file__).with_name("build_models.py")
+    subprocess.run([sys.executable, str(script), kind, str(out)], check=True, capture_output=True, timeout=300)
+    return out.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def colour_tflite(tmp_path_factory):
+    """Bytes of the TFLite colour classifier, built once by TensorFlow's converter in a subprocess."""
+    return _build_tflite("colour", tmp_path_factory.mktemp("tflite"))
+
+
+@pytest.fixture(scope="session")
+def failing_tflite(tmp_path_factory):
+    """Bytes of a TFLite model that loads and allocates but fails when invoked."""
+    return _build_tflite("failing", tmp_path_factory.mktemp("tflite"))
+
+
+@pytest.fixture(scope="session")
+def skin_timm(tmp_path_factory):
+    """Files ({name: bytes}) of a tiny timm classifier in the hub layout."""
+    return build_timm_folder(tmp_path_factory.mktemp("timm-skin"))
+
+
+@pytest.fixture
+def write_spec(tmp_path):
+    """Write a models file: the default face models plus extra TOML; returns its path."""
+    def write(extra, with_defaults=True):
+        path = tmp_path / "models.toml"
+        path.write_text((DEFAULT_SPEC if with_defaults else "") + "\n" + extra)
+        return str(path)
+    return write

@@ -4,6 +4,7 @@
 HTML error page or half a download. The verdict here names which.
 """
 import hashlib
+import json
 import mmap
 import os
 import struct
@@ -77,15 +78,28 @@ def _classify(handle, head, size):
         problem = _tflite_truncation(handle, size)
         return ("truncated", problem) if problem else ("tflite", None)
     if len(head) >= 9 and head[8:9] == b"{":
-        header_len = struct.unpack("<Q", head[:8])[0]
-        if 8 + header_len > size:
-            return "truncated", f"safetensors header declares {header_len} bytes; the file has {size}"
-        return "safetensors", None
+        problem = _safetensors_truncation(handle, struct.unpack("<Q", head[:8])[0], size)
+        return ("truncated", problem) if problem else ("safetensors", None)
     if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
         return "pytorch", None
     if size < 64:
         return "truncated", f"only {size} bytes"
     return "unknown", "the first bytes match no known model format"
+
+
+def _safetensors_truncation(handle, header_len, size):
+    """The header's tensor offsets must cover the file exactly (as safetensors itself requires)."""
+    if 8 + header_len > size:
+        return f"safetensors header declares {header_len} bytes; the file has {size}"
+    handle.seek(8)
+    try:
+        header = json.loads(handle.read(header_len))
+        end = max((entry["data_offsets"][1] for key, entry in header.items() if key != "__metadata__"), default=0)
+    except (ValueError, KeyError, TypeError, IndexError):
+        return "safetensors header does not parse"
+    if 8 + header_len + end > size:
+        return f"tensors need {8 + header_len + end} bytes; the file has {size}: an interrupted download"
+    return None
 
 
 def _tflite_truncation(handle, size):

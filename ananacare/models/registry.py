@@ -123,9 +123,13 @@ class ModelRegistry:
         return state.model
 
     def run(self, name, *inputs):
-        """Run one inference and count it."""
+        """Run one inference and count it; a runtime error is a 503 naming the model, not a crash."""
         model = self.get(name)
-        outputs = model.run(*inputs)
+        try:
+            outputs = model.run(*inputs)
+        except Exception as error:  # the runtime's own error types vary (RuntimeError, ValueError, ...)
+            log.exception("model %s failed at inference", name)
+            raise ModelUnavailable(name, "inference", f"{type(error).__name__}: {error}") from None
         state = self._states[name]
         state.inference_count += 1
         state.last_used = time.time()
