@@ -12,7 +12,9 @@ ENV_PREFIX = "ANANACARE_"
 DEFAULTS = {
     # Crop store
     "CACHE_DIR": None,  # None: <instance folder>/crops
+    "CACHE_URL": None,  # redis://... for the Redis store; None: REDIS_URL if set, else CACHE_DIR
     "CACHE_TTL_SECONDS": 7 * 24 * 3600,
+    "CACHE_MAX_ENTRIES": 100_000,  # oldest crops are evicted beyond this; 0: unbounded
     # Square crop
     "CROP_SIZE": 512,
     "CROP_MARGIN": 0.25,  # side = face size x (1 + 2 x margin); 0.25 is the landmark model's ROI
@@ -37,7 +39,10 @@ class SettingsSchema(Schema):
         unknown = EXCLUDE
 
     CACHE_DIR = fields.String(allow_none=True)
+    CACHE_URL = fields.String(allow_none=True, validate=validate.Regexp(
+        r"^(redis|rediss|unix)://", error="must be a redis://, rediss:// or unix:// URL"))
     CACHE_TTL_SECONDS = fields.Integer(validate=validate.Range(min=1))
+    CACHE_MAX_ENTRIES = fields.Integer(validate=validate.Range(min=0))
     CROP_SIZE = fields.Integer(validate=validate.Range(min=64, max=4096))
     CROP_MARGIN = fields.Float(validate=validate.Range(min=0.0, max=2.0))
     MAX_UPLOAD_BYTES = fields.Integer(validate=validate.Range(min=1024))

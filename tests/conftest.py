@@ -18,6 +18,7 @@ os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{HUB_PORT}"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 os.environ.pop("HF_HUB_OFFLINE", None)
+os.environ.pop("REDIS_URL", None)
 for _key in [k for k in os.environ if k.startswith("ANANACARE_")]:
     del os.environ[_key]
 
@@ -25,6 +26,7 @@ from ananacare import create_app, load_models  # noqa: E402
 from ananacare.models import ModelRegistry, load_specs  # noqa: E402
 from build_models import build_timm_folder  # noqa: E402
 from hub import FakeHub  # noqa: E402
+from redis_server import RedisServer  # noqa: E402
 
 DEFAULT_SPEC = resources.files("ananacare.models").joinpath("default_models.toml").read_text()
 
@@ -105,3 +107,11 @@ def write_spec(tmp_path):
         path.write_text((DEFAULT_SPEC if with_defaults else "") + "\n" + extra)
         return str(path)
     return write
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server on a loopback port for the whole session."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()

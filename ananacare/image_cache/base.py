@@ -1,0 +1,83 @@
+"""What every crop store shares: id checks, the crop encoding, metadata, and verification on read.
+
+A crop is stored with metadata that carries its sha256; `verified_crop` refuses a crop whose bytes,
+shape or size disagree with it, so no backend ever serves a partial or altered crop.
+"""
+import hashlib
+import io
+import re
+import time
+
+from PIL import Image
+
+from ..errors import ApiError
+
+IMAGE_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+CROP_FORMAT = "TIFF"  # uncompressed: 0.4 ms for a 512 crop here, where Pillow's PNG costs 17-37 ms
+
+
+def check_image_id(value):
+    """The id itself if it is 32 lowercase hex chars; 400 `invalid_image_id` otherwise."""
+    if not isinstance(value, str) or not IMAGE_ID_PATTERN.fullmatch(value):
+        raise ApiError("invalid_image_id", "image_id must be 32 lowercase hexadecimal characters.", 400,
+                       {"expected": "^[0-9a-f]{32}$"})
+    return value
+
+
+def not_found(image_id, reason):
+    """404 `image_not_found`."""
+    return ApiError("image_not_found", f"No crop is stored under {image_id} ({reason}); validate the photo again.",
+                    404, {"image_id": image_id, "reason": reason})
+
+
+def corrupt(image_id, reason):
+    """422 `corrupt_cache_entry` (the caller has removed the entry)."""
+    return ApiError("corrupt_cache_entry", f"The stored crop {image_id} was damaged ({reason}) and has been "
+                    "removed; validate the photo again.", 422, {"image_id": image_id, "reason": reason})
+
+
+def unavailable(backend, error):
+    """503 `cache_unavailable`: the store cannot be reached or written."""
+    reason = getattr(error, "strerror", None) or str(error)
+    return ApiError("cache_unavailable", "The crop store is unavailable right now; try again shortly.", 503,
+                    {"backend": backend, "reason": f"{type(error).__name__}: {reason}"})
+
+
+class StoredCrop:
+    """A crop read back from a store, verified, and its metadata."""
+
+    def __init__(self, image, metadata):
+        self.image = image
+        self.metadata = metadata
+
+
+def encode_crop(image):
+    """Lossless, uncompressed TIFF bytes without EXIF or other metadata."""
+    buffer = io.BytesIO()
+    image.save(buffer, format=CROP_FORMAT, compression=None)
+    return buffer.getvalue()
+
+
+def crop_record(image_id, crop, metadata, ttl_seconds):
+    """(payload bytes, metadata as stored) for a new entry."""
+    payload = encode_crop(crop)
+    now = time.time()
+    stored = {**metadata, "image_id": image_id, "created_at": now, "expires_at": now + ttl_seconds,
+              "width": crop.width, "height": crop.height, "format": CROP_FORMAT.lower(),
+              "sha256": hashlib.sha256(payload).hexdigest()}
+    return payload, stored
+
+
+def verify_crop(payload, metadata):
+    """The decoded crop if bytes, shape and size match the metadata; the reason it is not otherwise."""
+    if hashlib.sha256(payload).hexdigest() != metadata.get("sha256"):
+        return None, "checksum mismatch"
+    try:
+        image = Image.open(io.BytesIO(payload), formats=[CROP_FORMAT])
+        image.load()
+    except (OSError, SyntaxError, ValueError) as error:
+        return None, f"crop does not decode: {error}"
+    expected = metadata.get("settings", {}).get("size")
+    if image.width != image.height or (expected and image.width != expected) or image.mode != "RGB":
+        return None, f"crop is {image.width}x{image.height} {image.mode}, expected a square RGB crop"
+    return image, None
