@@ -4,6 +4,14 @@ Models are loaded in each worker after fork (post_worker_init), never in the mas
 torch hangs on its first op in a forked worker when the app is preloaded.
 """
 import os
+import shutil
+import tempfile
+
+# Prometheus multiprocess mode: every worker writes its samples here and /metrics merges them.
+# Set before any worker imports prometheus_client; emptied when the master starts.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
+                      os.path.join("/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(),
+                                   f"ananacare-metrics-{os.getpid()}"))
 
 # Railway injects PORT and expects 0.0.0.0:$PORT; locally we stay on loopback.
 _port = os.environ.get("PORT", "8000")
@@ -19,7 +27,7 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"  # heartbeat files on tmpfs: no stalls on container disks
-accesslog = "-"
+accesslog = None  # the app writes one JSON line per request, with its request id and stage timings
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
@@ -31,3 +39,17 @@ def post_worker_init(worker):
     states = load_models(worker.wsgi)
     summary = ", ".join(f"{s.spec.name}={s.status}" for s in states)
     worker.log.info("worker %s models: %s", worker.pid, summary)
+
+
+def on_starting(server):
+    """Start with an empty metrics folder (stale samples would add up with new ones)."""
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """Let the metrics of a dead worker's live gauges go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -30,20 +30,22 @@ def register_extensions(app):
     """Process state in app.extensions['ananacare']: the model registry, the crop store, the API."""
     from flask_smorest import Api
 
-    from . import image_cache, models
+    from . import image_cache, models, observability, security
 
     app.extensions["ananacare"] = {}
     models.init_app(app)
     image_cache.init_app(app)
+    observability.init_app(app)
+    security.init_app(app)
     app.extensions["ananacare"]["api"] = Api(app)
 
 
 def register_blueprints(app):
-    """The three thin HTTP layers."""
-    from .blueprints import analyze, diagnostics, validate
+    """The thin HTTP layers: validate, analyze, images, diagnostics."""
+    from .blueprints import analyze, diagnostics, images, validate
 
     api = app.extensions["ananacare"]["api"]
-    for blueprint in (validate.bp, analyze.bp, diagnostics.bp):
+    for blueprint in (validate.bp, analyze.bp, images.bp, diagnostics.bp):
         api.register_blueprint(blueprint)
 
 

@@ -29,6 +29,11 @@ DEFAULTS = {
     "MODELS_FILE": None,  # None: the packaged default_models.toml
     "LOAD_MODELS_ON_START": True,  # optional models too, at worker start (required ones always)
     "THREADS_PER_WORKER": 0,  # 0: cores / gunicorn workers
+    # Operations and security
+    "LOG_LEVEL": "INFO",
+    "API_KEYS": "",  # comma-separated; when set, /api/* needs X-API-Key
+    "DIAGNOSTICS_TOKEN": "",  # when set, diagnostics and /metrics need Authorization: Bearer <token>
+    "CORS_ORIGINS": "",  # comma-separated origins allowed to call the API from a browser; * for any
 }
 
 
@@ -53,6 +58,10 @@ class SettingsSchema(Schema):
     MODELS_FILE = fields.String(allow_none=True)
     LOAD_MODELS_ON_START = fields.Boolean()
     THREADS_PER_WORKER = fields.Integer(validate=validate.Range(min=0, max=256))
+    LOG_LEVEL = fields.String(validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]))
+    API_KEYS = fields.String()
+    DIAGNOSTICS_TOKEN = fields.String()
+    CORS_ORIGINS = fields.String()
 
 
 class ConfigError(RuntimeError):

@@ -59,7 +59,10 @@ def error_response(error):
 
 
 def _handle_api_error(error):
-    return error_response(error)
+    body, status = error_response(error)
+    for name, value in getattr(error, "headers", {}).items():
+        body.headers[name] = value
+    return body, status
 
 
 def _handle_http_exception(error):

@@ -8,6 +8,7 @@ from flask import current_app
 from .errors import ApiError
 from .image_cache import crop_store
 from .models import model_registry
+from .observability import current_timer, metrics
 from .preprocess import PipelineSettings, analyze_crop, validate_image
 
 
@@ -19,10 +20,12 @@ def pipeline_settings():
 def validate_and_store(data):
     """Run the validate pipeline on a photo's bytes and store the crop when a face was found."""
     settings = pipeline_settings()
-    validation = validate_image(data, model_registry(), settings)
+    timer = current_timer()
+    validation = validate_image(data, model_registry(), settings, timer)
     if validation.crop is not None:
-        crop_store().put(validation.image_id, validation.crop,
-                         {"settings": settings.crop_settings(), "validation": validation.to_dict()})
+        with timer.stage("store"):
+            crop_store().put(validation.image_id, validation.crop,
+                             {"settings": settings.crop_settings(), "validation": validation.to_dict()})
     return validation
 
 
@@ -32,14 +35,34 @@ def analyze_upload(data, models=None):
     if validation.crop is None:
         raise ApiError("no_face_detected", "No face was found in the photo.", 422,
                        {"checks": [check.to_dict() for check in validation.checks]})
-    results, unavailable = analyze_crop(validation.crop, model_registry(), pipeline_settings().crop_margin, models)
+    with current_timer().stage("analyze"):
+        results, unavailable = analyze_crop(validation.crop, model_registry(), pipeline_settings().crop_margin,
+                                            models)
     return {"image_id": validation.image_id, "validation": validation.to_dict(), "results": results,
             "unavailable": unavailable}
 
 
 def analyze_stored(image_id, models=None):
     """Analyse a crop stored by an earlier call (404 unknown, 422 corrupt)."""
-    stored = crop_store().get(image_id)
+    stored = load_crop(image_id)
     margin = stored.metadata["settings"]["margin"]
-    results, unavailable = analyze_crop(stored.image, model_registry(), margin, models)
+    with current_timer().stage("analyze"):
+        results, unavailable = analyze_crop(stored.image, model_registry(), margin, models)
     return {"image_id": image_id, "validation": None, "results": results, "unavailable": unavailable}
+
+
+_LOOKUP_RESULTS = {404: "miss", 422: "corrupt", 503: "error"}
+
+
+def load_crop(image_id):
+    """A stored crop by id, counted as a crop-store hit, miss, corrupt entry or error."""
+    store = crop_store()
+    try:
+        with current_timer().stage("load"):
+            stored = store.get(image_id)
+    except ApiError as error:
+        if error.status in _LOOKUP_RESULTS:
+            metrics().crop_lookups.labels(store.backend, _LOOKUP_RESULTS[error.status]).inc()
+        raise
+    metrics().crop_lookups.labels(store.backend, "hit").inc()
+    return stored

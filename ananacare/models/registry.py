@@ -97,6 +97,7 @@ class ModelRegistry:
     def __init__(self, specs, threads=None):
         self._states = {name: ModelState(spec) for name, spec in specs.items()}
         self._threads = threads
+        self.observer = None  # metrics: inference_done(name, seconds), model_load_failed(name, stage)
 
     # -- lookup ---------------------------------------------------------------------------
     @property
@@ -125,11 +126,14 @@ class ModelRegistry:
     def run(self, name, *inputs):
         """Run one inference and count it; a runtime error is a 503 naming the model, not a crash."""
         model = self.get(name)
+        started = time.perf_counter()
         try:
             outputs = model.run(*inputs)
         except Exception as error:  # the runtime's own error types vary (RuntimeError, ValueError, ...)
             log.exception("model %s failed at inference", name)
             raise ModelUnavailable(name, "inference", f"{type(error).__name__}: {error}") from None
+        if self.observer is not None:
+            self.observer.inference_done(name, time.perf_counter() - started)
         state = self._states[name]
         state.inference_count += 1
         state.last_used = time.time()
@@ -158,6 +162,8 @@ class ModelRegistry:
             except _StageFailure as failure:
                 state.status, state.stage, state.error = "failed", failure.stage, str(failure)
                 log.error("model %s failed at %s: %s (path: %s)", name, failure.stage, failure, state.path)
+                if self.observer is not None:
+                    self.observer.model_load_failed(name, failure.stage)
             else:
                 state.status = "ready"
             state.load_seconds = round(time.perf_counter() - started, 4)

@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from ..timing import NULL_TIMER
 from .crop import crop_geometry, cut_square
 from .decode import decode_image
 from .detect import detect_candidates, detect_small_candidates
@@ -112,10 +113,12 @@ def _confirmed(image, registry, mesh_name, candidates):
     return confirmed
 
 
-def validate_image(data, registry, settings):
+def validate_image(data, registry, settings, timer=NULL_TIMER):
     """Decode, find faces, check quality and cut the square crop of the primary face."""
-    decoded = decode_image(data, settings.max_pixels, settings.decode_max_side)
-    working_faces = find_faces(decoded.image, registry)
+    with timer.stage("decode"):
+        decoded = decode_image(data, settings.max_pixels, settings.decode_max_side)
+    with timer.stage("detect"):
+        working_faces = find_faces(decoded.image, registry)
     to_source = 1 / decoded.scale
     faces = [face.scaled(to_source) for face in working_faces]
     checks = run_checks(faces, decoded.source_size, Thresholds(settings.min_face_size, settings.frame_margin))
@@ -123,7 +126,8 @@ def validate_image(data, registry, settings):
              "mode": decoded.source_mode, "orientation": decoded.orientation}
     if not faces:
         return Validation(None, False, checks, faces, image)
-    geometry = crop_geometry(working_faces[0], settings.crop_margin, settings.crop_size)
-    crop = cut_square(decoded.image, geometry)
+    with timer.stage("crop"):
+        geometry = crop_geometry(working_faces[0], settings.crop_margin, settings.crop_size)
+        crop = cut_square(decoded.image, geometry)
     return Validation(image_id_for(data, settings), all(c.passed for c in checks), checks, faces, image,
                       crop, geometry.scaled(to_source))

@@ -1,0 +1,83 @@
+"""Keep strangers out: optional API keys for /api/*, a bearer token for diagnostics and metrics,
+CORS for the origins you name, and security headers on every response."""
+import hmac
+
+from flask import current_app, request
+
+from .errors import ApiError
+
+PUBLIC_API_PATHS = ("/api/openapi.json", "/api/docs")
+OPERATOR_PATHS = ("/api/diagnostics", "/metrics")
+_CORS_HEADERS = "Content-Type, X-API-Key, X-Request-ID, Authorization"
+_EXPOSED_HEADERS = "X-Request-ID, Server-Timing"
+
+
+def _split(value):
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _matches(given, secrets):
+    """Constant-time comparison against every configured secret."""
+    given = (given or "").encode()
+    return any(hmac.compare_digest(given, secret.encode()) for secret in secrets)
+
+
+def _bearer_token():
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _unauthorized(message, scheme):
+    error = ApiError("unauthorized", message, 401, {"scheme": scheme})
+    error.headers = {"WWW-Authenticate": "Bearer" if scheme == "bearer" else 'APIKey header="X-API-Key"'}
+    return error
+
+
+def check_access():
+    """before_request: operators' paths need the diagnostics token; /api/* needs an API key when set."""
+    if request.method == "OPTIONS":
+        return
+    config = current_app.config
+    path = request.path
+    keys = _split(config["API_KEYS"])
+    if path.startswith(OPERATOR_PATHS) and config["DIAGNOSTICS_TOKEN"]:
+        if not _matches(_bearer_token(), [config["DIAGNOSTICS_TOKEN"]]):
+            raise _unauthorized("This endpoint needs Authorization: Bearer <diagnostics token>.", "bearer")
+        return
+    if keys and path.startswith("/api/") and not path.startswith(PUBLIC_API_PATHS):
+        if not _matches(request.headers.get("X-API-Key"), keys):
+            raise _unauthorized("Send a valid API key in the X-API-Key header.", "api-key")
+
+
+def add_headers(response):
+    """after_request: CORS for allowed origins and the security headers."""
+    origin = request.headers.get("Origin")
+    allowed = _split(current_app.config["CORS_ORIGINS"])
+    if origin and ("*" in allowed or origin in allowed):
+        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = _CORS_HEADERS
+        response.headers["Access-Control-Expose-Headers"] = _EXPOSED_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+        response.vary.add("Origin")
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; "
+                                                      "object-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+    else:
+        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    if request.path.startswith("/api/"):
+        headers.setdefault("Cache-Control", "no-store")  # face data is personal: nothing in shared caches
+    if request.headers.get("X-Forwarded-Proto") == "https" or request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def init_app(app):
+    """Register the access check and the response headers."""
+    app.before_request(check_access)
+    app.after_request(add_headers)
