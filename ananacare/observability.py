@@ -62,7 +62,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record):
         payload = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-                   "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+                   "level": record.levelname, "logger": record.name, "pid": record.process,
+                   "message": record.getMessage()}
         if has_request_context():
             payload["request_id"] = request_id()
         payload.update(getattr(record, "fields", {}))

@@ -33,6 +33,12 @@ def call(base, path, data=None, content_type=None, method=None, timeout=30):
         return error.code, json.loads(error.read() or b"null"), error.headers
 
 
+def call_text(base, path, timeout=30):
+    """The body of a GET as text (for /metrics)."""
+    with urllib.request.urlopen(base + path, timeout=timeout) as response:
+        return response.read().decode()
+
+
 @contextmanager
 def gunicorn(tmp_path, workers=2, env=None, ready_timeout=90):
     """A gunicorn server with `workers` workers; yields its base URL once /readyz answers 200."""
