@@ -21,23 +21,20 @@ def register_settings(app, overrides):
     from . import config
 
     config.init_app(app, overrides)
-    app.config.update(API_TITLE="AnanaCare API", API_VERSION=__version__, OPENAPI_VERSION="3.0.3",
-                      OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json")
+    app.config.update(API_TITLE="AnanaCare API", API_VERSION=__version__)
     app.json.sort_keys = False  # responses keep the documented field order
 
 
 def register_extensions(app):
-    """Process state in app.extensions['ananacare']: the model registry, the crop store, the API."""
-    from flask_smorest import Api
-
-    from . import image_cache, models, observability, security
+    """Process state in app.extensions['ananacare']: the model registry, the crop store, metrics, the API."""
+    from . import image_cache, models, observability, openapi, security
 
     app.extensions["ananacare"] = {}
     models.init_app(app)
     image_cache.init_app(app)
     observability.init_app(app)
     security.init_app(app)
-    app.extensions["ananacare"]["api"] = Api(app)
+    openapi.init_app(app)
 
 
 def register_blueprints(app):

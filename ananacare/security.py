@@ -67,7 +67,8 @@ def add_headers(response):
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; "
-                                                      "object-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+                                                      "style-src 'self' 'unsafe-inline'; object-src 'none'; "
+                                                      "frame-ancestors 'none'; base-uri 'none'")
     else:
         headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
     if request.path.startswith("/api/"):

@@ -13,8 +13,8 @@ def uploaded_image_bytes():
         files = request.files.getlist("image")
         if not files:
             raise ApiError("missing_image", "Send the photo in the multipart field `image`.", 400,
-                           {"received_files": sorted(request.files.keys()),
-                            "received_fields": sorted(request.form.keys())})
+                           {"received_files": _field_names(request.files),
+                            "received_fields": _field_names(request.form)})
         if len(files) > 1:
             raise ApiError("multiple_images", "Send exactly one photo per request.", 400, {"count": len(files)})
         data = files[0].read()
@@ -29,3 +29,8 @@ def uploaded_image_bytes():
     if not data:
         raise ApiError("missing_image", "The uploaded photo is empty.", 400)
     return data
+
+
+def _field_names(multidict, limit=20):
+    """The first few field names of a form, as strings (clients send odd ones)."""
+    return sorted({str(name)[:100] for name in multidict.keys()})[:limit]

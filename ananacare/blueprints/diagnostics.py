@@ -4,7 +4,6 @@ import platform
 import sys
 from importlib import metadata
 
-from flask import jsonify
 from flask_smorest import Blueprint
 
 from .. import __version__
@@ -12,6 +11,7 @@ from ..image_cache import crop_store
 from ..errors import ApiError
 from ..models import UnknownModel, model_registry
 from ..models.tflite_runtime import runtime_name
+from .schemas import DiagnosticsSchema, HealthSchema, ModelDetailSchema, ReadinessSchema
 
 bp = Blueprint("diagnostics", __name__, description="Health, readiness and model diagnostics.")
 
@@ -39,20 +39,24 @@ def hugging_face_cache():
 
 
 @bp.route("/healthz", methods=["GET"])
+@bp.response(200, HealthSchema)
 def healthz():
     """The process is alive (no model work)."""
     return {"status": "ok"}
 
 
 @bp.route("/readyz", methods=["GET"])
+@bp.response(200, ReadinessSchema)
+@bp.alt_response(503, schema=ReadinessSchema, description="Not ready: a required model is not loaded")
 def readyz():
     """200 when every required model is loaded in this worker; 503 with the reasons otherwise."""
     ready, reasons = model_registry().readiness()
     body = {"ready": ready, "pid": os.getpid(), "reasons": reasons}
-    return jsonify(body), (200 if ready else 503)
+    return body, (200 if ready else 503)
 
 
 @bp.route("/api/diagnostics", methods=["GET"])
+@bp.response(200, DiagnosticsSchema)
 def diagnostics():
     """Versions, runtimes, caches, and every model's file facts and state in this worker."""
     registry = model_registry()
@@ -73,6 +77,7 @@ def diagnostics():
 
 
 @bp.route("/api/diagnostics/models/<name>", methods=["GET"])
+@bp.response(200, ModelDetailSchema)
 def model_diagnostics(name):
     """One model in detail: file facts, state, input and output tensors (names, shapes, dtypes)."""
     registry = model_registry()

@@ -111,3 +111,55 @@ class ErrorBodySchema(Schema):
 class ErrorSchema(Schema):
     error = fields.Nested(ErrorBodySchema)
     request_id = fields.String()
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+
+
+class ReadinessSchema(Schema):
+    ready = fields.Boolean()
+    pid = fields.Integer()
+    reasons = fields.List(fields.Dict(), metadata={"description": "per required model not ready: "
+                                                                  "model, status, stage, verdict, error"})
+
+
+class ModelSummarySchema(Schema):
+    name = fields.String()
+    runtime = fields.String()
+    role = fields.String()
+    required = fields.Boolean()
+    source = fields.String()
+    sha256_pin = fields.String(allow_none=True)
+    path = fields.String(allow_none=True)
+    file = fields.Dict(allow_none=True, metadata={"description": "path, size, sha256, head_hex, verdict, problem"})
+    status = fields.String(metadata={"description": "not_loaded | loading | ready | failed"})
+    failed_stage = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)
+    load_seconds = fields.Float(allow_none=True)
+    last_used = fields.Float(allow_none=True)
+    inference_count = fields.Integer()
+
+
+class ModelDetailSchema(ModelSummarySchema):
+    inputs = fields.List(fields.Dict(), allow_none=True, metadata={"description": "name, shape, dtype"})
+    outputs = fields.List(fields.Dict(), allow_none=True)
+    labels = fields.List(fields.String())
+    preprocessing = fields.Dict()
+    params = fields.Dict()
+    threads = fields.Integer(allow_none=True)
+    top_k = fields.Integer()
+
+
+class DiagnosticsSchema(Schema):
+    app_version = fields.String()
+    python = fields.String()
+    platform = fields.String()
+    pid = fields.Integer()
+    packages = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
+    tflite_runtime = fields.String()
+    hugging_face = fields.Dict()
+    crop_cache = fields.Dict()
+    ready = fields.Boolean()
+    not_ready_reasons = fields.List(fields.Dict())
+    models = fields.List(fields.Nested(ModelSummarySchema))
