@@ -3,6 +3,7 @@
 The merged result is validated once, when the app is created, so a typo in a deployment
 fails at start with the name of the setting instead of at the first request.
 """
+import json
 import os
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -22,9 +23,9 @@ DEFAULTS = {
     "MAX_UPLOAD_BYTES": 25 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 50_000_000,
     "DECODE_MAX_SIDE": 1600,  # JPEG draft mode decodes at the smallest scale keeping this side
-    # Quality thresholds
-    "MIN_FACE_SIZE": 80,  # face box side in source pixels
-    "FRAME_MARGIN": 0.0,  # how far inside the frame the face box must stay, in face sizes
+    # Quality checks
+    "QUALITY_PROFILE": "normal",  # lenient | normal | strict; a request may pick another
+    "QUALITY_THRESHOLDS": None,  # JSON object of per-check overrides, e.g. {"face_size": 120}
     # Models
     "MODELS_FILE": None,  # None: the packaged default_models.toml
     "LOAD_MODELS_ON_START": True,  # optional models too, at worker start (required ones always)
@@ -35,6 +36,20 @@ DEFAULTS = {
     "DIAGNOSTICS_TOKEN": "",  # when set, diagnostics and /metrics need Authorization: Bearer <token>
     "CORS_ORIGINS": "",  # comma-separated origins allowed to call the API from a browser; * for any
 }
+
+
+class JsonObject(fields.Field):
+    """A dict, or a JSON object given as a string (environment variables are strings)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError as error:
+                raise ValidationError(f"not valid JSON: {error}") from None
+        if not isinstance(value, dict):
+            raise ValidationError("must be a JSON object")
+        return value
 
 
 class SettingsSchema(Schema):
@@ -53,8 +68,8 @@ class SettingsSchema(Schema):
     MAX_UPLOAD_BYTES = fields.Integer(validate=validate.Range(min=1024))
     MAX_IMAGE_PIXELS = fields.Integer(validate=validate.Range(min=1))
     DECODE_MAX_SIDE = fields.Integer(validate=validate.Range(min=128))
-    MIN_FACE_SIZE = fields.Integer(validate=validate.Range(min=1))
-    FRAME_MARGIN = fields.Float(validate=validate.Range(min=0.0, max=1.0))
+    QUALITY_PROFILE = fields.String(validate=validate.OneOf(["lenient", "normal", "strict"]))
+    QUALITY_THRESHOLDS = JsonObject(allow_none=True)
     MODELS_FILE = fields.String(allow_none=True)
     LOAD_MODELS_ON_START = fields.Boolean()
     THREADS_PER_WORKER = fields.Integer(validate=validate.Range(min=0, max=256))

@@ -12,14 +12,14 @@ from .observability import current_timer, metrics
 from .preprocess import PipelineSettings, analyze_crop, validate_image
 
 
-def pipeline_settings():
-    """The pipeline settings of the current app."""
-    return PipelineSettings.from_config(current_app.config)
+def pipeline_settings(profile=None):
+    """The pipeline settings of the current app, with the request's quality profile if any."""
+    return PipelineSettings.from_config(current_app.config, profile)
 
 
-def validate_and_store(data):
+def validate_and_store(data, profile=None):
     """Run the validate pipeline on a photo's bytes and store the crop when a face was found."""
-    settings = pipeline_settings()
+    settings = pipeline_settings(profile)
     timer = current_timer()
     validation = validate_image(data, model_registry(), settings, timer)
     if validation.crop is not None:
@@ -29,15 +29,15 @@ def validate_and_store(data):
     return validation
 
 
-def analyze_upload(data, models=None):
+def analyze_upload(data, models=None, profile=None):
     """Validate and store a photo, then analyse its crop; 422 `no_face_detected` without a face."""
-    validation = validate_and_store(data)
+    validation = validate_and_store(data, profile)
     if validation.crop is None:
         raise ApiError("no_face_detected", "No face was found in the photo.", 422,
                        {"checks": [check.to_dict() for check in validation.checks]})
     with current_timer().stage("analyze"):
         results, unavailable = analyze_crop(validation.crop, model_registry(), pipeline_settings().crop_margin,
-                                            models)
+                                            models, validation.geometry.to_dict()["angle_degrees"])
     return {"image_id": validation.image_id, "validation": validation.to_dict(), "results": results,
             "unavailable": unavailable}
 
@@ -46,8 +46,9 @@ def analyze_stored(image_id, models=None):
     """Analyse a crop stored by an earlier call (404 unknown, 422 corrupt)."""
     stored = load_crop(image_id)
     margin = stored.metadata["settings"]["margin"]
+    angle = ((stored.metadata.get("validation") or {}).get("crop") or {}).get("angle_degrees", 0.0)
     with current_timer().stage("analyze"):
-        results, unavailable = analyze_crop(stored.image, model_registry(), margin, models)
+        results, unavailable = analyze_crop(stored.image, model_registry(), margin, models, angle)
     return {"image_id": image_id, "validation": None, "results": results, "unavailable": unavailable}
 
 

@@ -1,15 +1,15 @@
 """Deployment files agree with each other and with Railway's facts."""
 import json
+import os
 import runpy
 
 from server import ROOT
 
 
 def _gunicorn_settings(monkeypatch, **env):
-    for key in ("PORT", "WEB_CONCURRENCY", "GUNICORN_BIND"):
-        monkeypatch.delenv(key, raising=False)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    """gunicorn.conf.py's settings under `env`; the config writes os.environ, so it gets a copy."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("PORT", "WEB_CONCURRENCY", "GUNICORN_BIND")}
+    monkeypatch.setattr(os, "environ", {**environ, **env})
     return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 
 

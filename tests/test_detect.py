@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from ananacare.preprocess.detect import ssd_anchors
-from ananacare.preprocess.pipeline import find_faces
+from ananacare.preprocess.faces import find_faces
 from photos import on_canvas, photo
 
 

@@ -5,22 +5,23 @@ from flask_smorest import Blueprint
 from ..errors import ApiError
 from ..image_cache import check_image_id
 from ..service import analyze_stored, analyze_upload
-from .common import uploaded_image_bytes
-from .schemas import IMAGE_BODY, AnalysisSchema, ByIdRequestSchema
+from .common import requested_profile, uploaded_image_bytes
+from .schemas import IMAGE_BODY, PROFILE_PARAMETER, AnalysisSchema, ByIdRequestSchema
 
 bp = Blueprint("analyze", __name__, url_prefix="/api/analyze",
                description="Analyse the face in a photo, or in a crop kept from an earlier call.")
 
 
 @bp.route("/image", methods=["POST"])
-@bp.doc(requestBody=IMAGE_BODY, parameters=[{
-    "in": "query", "name": "models", "schema": {"type": "string"},
+@bp.doc(requestBody=IMAGE_BODY, parameters=[PROFILE_PARAMETER, {
+    "in": "query", "name": "models", "required": False, "schema": {"type": "string"},
     "description": "comma-separated analyzer models to run (default: all); also a multipart field"}])
 @bp.response(200, AnalysisSchema)
 def analyze_image_route():
     """Validate the photo (same pipeline as validate), store its crop, analyse it."""
+    profile = requested_profile()
     data = uploaded_image_bytes()
-    return analyze_upload(data, _models_from_form_or_query())
+    return analyze_upload(data, _models_from_form_or_query(), profile)
 
 
 @bp.route("/by-id", methods=["POST"])

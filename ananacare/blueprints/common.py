@@ -2,6 +2,7 @@
 from flask import request
 
 from ..errors import ApiError
+from ..preprocess.quality import PROFILES
 
 RAW_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 
@@ -34,3 +35,14 @@ def uploaded_image_bytes():
 def _field_names(multidict, limit=20):
     """The first few field names of a form, as strings (clients send odd ones)."""
     return sorted({str(name)[:100] for name in multidict.keys()})[:limit]
+
+
+def requested_profile():
+    """The quality profile named by `?profile=` or a form field `profile`; None for the default."""
+    profile = request.args.get("profile")
+    if profile is None and request.mimetype == "multipart/form-data":
+        profile = request.form.get("profile")
+    if profile is not None and profile not in PROFILES:
+        raise ApiError("invalid_profile", f"Unknown quality profile {profile[:40]!r}.", 400,
+                       {"profiles": list(PROFILES)})
+    return profile

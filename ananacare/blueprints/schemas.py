@@ -14,6 +14,11 @@ IMAGE_BODY = {
 }
 
 
+PROFILE_PARAMETER = {"in": "query", "name": "profile", "required": False,
+                     "schema": {"type": "string", "enum": ["lenient", "normal", "strict"]},
+                     "description": "quality profile (default from settings); also a multipart field"}
+
+
 class CheckSchema(Schema):
     name = fields.String(required=True)
     passed = fields.Boolean(required=True)
@@ -55,6 +60,7 @@ class CropFactsSchema(Schema):
 class ValidationSchema(Schema):
     valid = fields.Boolean(required=True)
     image_id = fields.String(allow_none=True, metadata={"description": "32 hex chars; null when no face"})
+    profile = fields.String(metadata={"description": "the quality profile the checks used"})
     checks = fields.List(fields.Nested(CheckSchema))
     faces = fields.List(fields.Nested(FaceSchema), metadata={"description": "source pixels, after EXIF orientation"})
     image = fields.Nested(ImageFactsSchema)
@@ -84,8 +90,44 @@ class ModelResultSchema(Schema):
                           metadata={"description": "other models: every output, flattened"})
 
 
+class EyeRatiosSchema(Schema):
+    right = fields.Float()
+    left = fields.Float()
+
+
+class PoseSchema(Schema):
+    yaw = fields.Float(metadata={"description": "degrees; > 0: turned towards the image's right"})
+    pitch = fields.Float(metadata={"description": "degrees; > 0: chin up"})
+    roll = fields.Float(metadata={"description": "degrees in the original photo; > 0: subject's left eye lower"})
+    eye_aspect_ratio = fields.Nested(EyeRatiosSchema)
+    mouth_opening = fields.Float()
+
+
+class GeometrySchema(Schema):
+    width_to_height = fields.Float()
+    symmetry = fields.Float(metadata={"description": "1 = mirrored landmark pairs coincide"})
+
+
+class SkinColourSchema(Schema):
+    lab = fields.List(fields.Float(), metadata={"description": "mean CIE L*a*b* (D65)"})
+    ita = fields.Float(metadata={"description": "Individual Typology Angle, degrees"})
+    ita_category = fields.String()
+    redness = fields.Float(metadata={"description": "mean a*"})
+    evenness = fields.Float(metadata={"description": "standard deviation of L*; lower is more even"})
+    pixels = fields.Integer()
+
+
+class SkinSchema(Schema):
+    regions = fields.Dict(keys=fields.String(), values=fields.Nested(SkinColourSchema),
+                          metadata={"description": "forehead, right_cheek, left_cheek, chin"})
+    overall = fields.Nested(SkinColourSchema, allow_none=True)
+
+
 class ResultsSchema(Schema):
     landmarks = fields.Nested(LandmarksSchema)
+    pose = fields.Nested(PoseSchema)
+    geometry = fields.Nested(GeometrySchema)
+    skin = fields.Nested(SkinSchema)
     measurements = fields.Nested(MeasurementsSchema)
     models = fields.Dict(keys=fields.String(), values=fields.Nested(ModelResultSchema))
 

@@ -2,16 +2,17 @@
 from flask_smorest import Blueprint
 
 from ..service import validate_and_store
-from .common import uploaded_image_bytes
-from .schemas import IMAGE_BODY, ValidationSchema
+from .common import requested_profile, uploaded_image_bytes
+from .schemas import IMAGE_BODY, PROFILE_PARAMETER, ValidationSchema
 
 bp = Blueprint("validate", __name__, url_prefix="/api/validate",
                description="Check a face photo and keep its square, upright face crop.")
 
 
 @bp.route("/image", methods=["POST"])
-@bp.doc(requestBody=IMAGE_BODY)
+@bp.doc(requestBody=IMAGE_BODY, parameters=[PROFILE_PARAMETER])
 @bp.response(200, ValidationSchema)
 def validate_image_route():
     """Validate a photo; a photo that fails quality is `valid: false`, not an error."""
-    return validate_and_store(uploaded_image_bytes()).to_dict()
+    profile = requested_profile()
+    return validate_and_store(uploaded_image_bytes(), profile).to_dict()

@@ -1,9 +1,11 @@
 """The analyzers on an aligned square crop: the face mesh, pixel measurements, analyzer models."""
 from ..errors import ApiError
 from ..models import ModelUnavailable
+from .face_measures import face_geometry, pose_and_openness
 from .landmarks import run_mesh
 from .measure import crop_measurements
-from .pipeline import model_roles
+from .skin import skin_analysis
+from .faces import model_roles
 
 
 def check_requested_models(registry, names):
@@ -18,16 +20,22 @@ def check_requested_models(registry, names):
     return list(dict.fromkeys(names))
 
 
-def analyze_crop(crop, registry, margin, models=None):
-    """(results, unavailable) for a crop cut with `margin`.
+def analyze_crop(crop, registry, margin, models=None, crop_angle_degrees=0.0):
+    """(results, unavailable) for a crop cut with `margin` and rotated by crop_angle_degrees.
 
-    `models=None` runs every analyzer model and lists failed ones under `unavailable`; a list runs
-    just those, and one that cannot run is a 503 `model_unavailable` naming it and its stage.
+    The default analyzers: landmarks (in crop pixels, to draw on the crop), pose (roll in the
+    original photo), eye and mouth openness, face geometry, skin colour by region, measurements.
+    `models=None` also runs every analyzer model and lists failed ones under `unavailable`; a list
+    runs just those, and one that cannot run is a 503 `model_unavailable` naming it and its stage.
     """
     _, mesh_name = model_roles(registry)
     results = {"measurements": crop_measurements(crop)}
     if mesh_name is not None:
-        results["landmarks"] = run_mesh(crop, margin, registry, mesh_name).to_dict()
+        mesh = run_mesh(crop, margin, registry, mesh_name)
+        results["landmarks"] = mesh.to_dict()
+        results["pose"] = pose_and_openness(mesh.points, crop_angle_degrees)
+        results["geometry"] = face_geometry(mesh.points)
+        results["skin"] = skin_analysis(crop, mesh.points)
     requested = models is not None
     names = check_requested_models(registry, models) if requested else registry.names_with_role("analyzer")
     predictions, unavailable = {}, {}

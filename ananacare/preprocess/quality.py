@@ -1,5 +1,48 @@
-"""Quality checks on the chosen face: each says what was measured, against what, and why."""
+"""Quality checks on the chosen face, in the manner of ISO/IEC 29794-5: each check says what was
+measured, against what threshold, and why it passed or failed. Thresholds come in three profiles
+(lenient, normal, strict), selectable per request, and each can be overridden in settings."""
 from dataclasses import asdict, dataclass
+
+# kind: "min" value >= t; "max" value <= t; "abs_max" |value| <= t; "range" t[0] <= value <= t[1]
+CHECK_KINDS = {
+    "face_presence": "min", "face_size": "min", "inter_eye_distance": "min", "face_inside_frame": "min",
+    "yaw": "abs_max", "pitch": "abs_max", "roll": "abs_max", "eyes_open": "min", "mouth_closed": "max",
+    "sharpness": "min", "luminance": "range", "underexposure": "max", "overexposure": "max",
+    "dynamic_range": "min", "illumination_uniformity": "min",
+}
+PROFILES = {
+    "lenient": {"face_presence": 0.3, "face_size": 48, "inter_eye_distance": 20, "face_inside_frame": -0.05,
+                "yaw": 35, "pitch": 30, "roll": 30, "eyes_open": 0.1, "mouth_closed": 0.5, "sharpness": 5,
+                "luminance": [35, 225], "underexposure": 0.3, "overexposure": 0.15, "dynamic_range": 40,
+                "illumination_uniformity": 0.5},
+    "normal": {"face_presence": 0.5, "face_size": 80, "inter_eye_distance": 30, "face_inside_frame": 0.0,
+               "yaw": 25, "pitch": 25, "roll": 20, "eyes_open": 0.15, "mouth_closed": 0.35, "sharpness": 15,
+               "luminance": [50, 210], "underexposure": 0.15, "overexposure": 0.08, "dynamic_range": 60,
+               "illumination_uniformity": 0.65},
+    "strict": {"face_presence": 0.8, "face_size": 160, "inter_eye_distance": 60, "face_inside_frame": 0.1,
+               "yaw": 12, "pitch": 12, "roll": 8, "eyes_open": 0.2, "mouth_closed": 0.2, "sharpness": 40,
+               "luminance": [80, 190], "underexposure": 0.05, "overexposure": 0.03, "dynamic_range": 90,
+               "illumination_uniformity": 0.8},
+}
+MESSAGES = {
+    "face_presence": ("The face model confirms a face.", "The face model is not sure this is a face."),
+    "face_size": ("The face is large enough.", "The face is too small: come closer or use a larger photo."),
+    "inter_eye_distance": ("The eyes are far enough apart in pixels.", "Too few pixels between the eyes."),
+    "face_inside_frame": ("The whole face is inside the photo.",
+                          "Part of the face is cut off by the photo's border; centre the face."),
+    "yaw": ("The face looks at the camera.", "The head is turned sideways; look straight at the camera."),
+    "pitch": ("The head is level.", "The head is tilted up or down; hold the camera at eye level."),
+    "roll": ("The head is upright.", "The head is tilted to one side; keep it upright."),
+    "eyes_open": ("Both eyes are open.", "The eyes look closed; open both eyes."),
+    "mouth_closed": ("The mouth is closed enough.", "The mouth is open; close it."),
+    "sharpness": ("The face is in focus.", "The face is blurred; hold still and focus on the face."),
+    "luminance": ("The face is well lit.", "The face is too dark or too bright."),
+    "underexposure": ("Few face pixels are near black.", "Too much of the face is near black; add light."),
+    "overexposure": ("Few face pixels are clipped.", "Too much of the face is blown out; avoid direct light."),
+    "dynamic_range": ("The face shows enough contrast.", "The face looks flat or washed out."),
+    "illumination_uniformity": ("The light is even across the face.",
+                                "One side of the face is much darker; face the light."),
+}
 
 
 @dataclass(frozen=True)
@@ -17,43 +60,53 @@ class Check:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """The limits the checks compare against (from settings)."""
+def thresholds_for(profile, overrides=None):
+    """A profile's thresholds with setting overrides applied; ValueError for unknown names or values."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown quality profile {profile!r}; profiles: {', '.join(PROFILES)}")
+    for name, value in (overrides or {}).items():
+        if name not in CHECK_KINDS:
+            raise ValueError(f"unknown check {name!r}; checks: {', '.join(CHECK_KINDS)}")
+        pair = CHECK_KINDS[name] == "range"
+        if pair != isinstance(value, list) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value if pair else [value])):
+            raise ValueError(f"{name} needs {'[low, high]' if pair else 'a number'}, not {value!r}")
+    return {**PROFILES[profile], **(overrides or {})}
 
-    min_face_size: int
-    frame_margin: float
-    max_faces: int = 1
+
+def _passes(kind, value, threshold):
+    if kind == "min":
+        return value >= threshold
+    if kind == "max":
+        return value <= threshold
+    if kind == "abs_max":
+        return abs(value) <= threshold
+    return threshold[0] <= value <= threshold[1]
 
 
-def _frame_margin(face, width, height):
+def judge(name, value, thresholds):
+    """One Check from a measured value and the thresholds in force."""
+    threshold = thresholds[name]
+    passed = bool(_passes(CHECK_KINDS[name], value, threshold))
+    return Check(name, passed, value, threshold, MESSAGES[name][0 if passed else 1])
+
+
+def frame_margin(face, width, height):
     """Smallest distance from the face box to the image border, in face sizes (< 0: cut off)."""
     x, y, w, h = face.box
-    gap = min(x, y, width - (x + w), height - (y + h))
-    return gap / max(face.size, 1e-6)
+    return min(x, y, width - (x + w), height - (y + h)) / max(face.size, 1e-6)
 
 
-def run_checks(faces, image_size, thresholds):
-    """The checks for faces found in an image of image_size (source pixels), primary face first."""
+def run_checks(faces, image_size, measures, thresholds):
+    """Every check for the primary face (faces[0]); `measures` holds its mesh and pixel measures."""
     count = len(faces)
-    checks = [Check("face_detected", count >= 1, count, 1,
-                    "A face was found." if count else "No face was found in the photo.")]
-    checks.append(Check("single_face", count == 1, count, thresholds.max_faces,
-                        "Exactly one face." if count == 1 else
-                        (f"{count} faces were found; the photo must show one person." if count else
-                         "No face to count.")))
+    checks = [
+        Check("face_detected", count >= 1, count, 1, "A face was found." if count else "No face was found."),
+        Check("single_face", count == 1, count, 1, "Exactly one face." if count == 1 else
+              (f"{count} faces were found; the photo must show one person." if count else "No face to count.")),
+    ]
     if not faces:
-        checks.append(Check("face_size", False, None, thresholds.min_face_size, "No face to measure."))
-        checks.append(Check("face_inside_frame", False, None, thresholds.frame_margin, "No face to place."))
-        return checks
-    face = faces[0]
-    size = round(float(face.size), 1)
-    checks.append(Check("face_size", size >= thresholds.min_face_size, size, thresholds.min_face_size,
-                        f"The face is {size:.0f} px; at least {thresholds.min_face_size} px is needed."
-                        if size < thresholds.min_face_size else f"The face is {size:.0f} px."))
-    margin = round(_frame_margin(face, *image_size), 3)
-    inside = margin >= thresholds.frame_margin
-    checks.append(Check("face_inside_frame", inside, margin, thresholds.frame_margin,
-                        "The whole face is inside the photo." if inside else
-                        "Part of the face is cut off by the photo's border; centre the face."))
-    return checks
+        return checks + [Check(name, False, None, thresholds[name], "No face to measure.") for name in CHECK_KINDS]
+    values = {"face_size": round(float(faces[0].size), 1),
+              "face_inside_frame": round(frame_margin(faces[0], *image_size), 3), **measures}
+    return checks + [judge(name, values[name], thresholds) for name in CHECK_KINDS]

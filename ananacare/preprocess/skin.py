@@ -1,0 +1,87 @@
+"""Skin colour from mesh-placed regions: forehead, both cheeks, chin (eyes, brows, lips excluded).
+
+Colour is CIE L*a*b* (sRGB, D65). The Individual Typology Angle ITA = atan((L* - 50) / b*) in
+degrees classifies skin (Chardon et al. 1991; Del Bino et al.): > 55 very light, 41-55 light,
+28-41 intermediate, 10-28 tan, -30-10 brown, < -30 dark. Redness is mean a*; evenness is the
+spread (standard deviation) of L* within a region: lower is more even.
+"""
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from .face_measures import (BELOW_LIP, CHIN, GLABELLA, LEFT_BROW_MID, LEFT_CHEEK, LEFT_FACE_EDGE, MID_FOREHEAD,
+                            RIGHT_BROW_MID, RIGHT_CHEEK, RIGHT_FACE_EDGE)
+
+ITA_CATEGORIES = ((55, "very light"), (41, "light"), (28, "intermediate"), (10, "tan"), (-30, "brown"))
+_D65_WHITE = np.array([0.95047, 1.0, 1.08883])
+_SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
+                         [0.2126729, 0.7151522, 0.0721750],
+                         [0.0193339, 0.1191920, 0.9503041]])
+
+
+def srgb_to_lab(pixels):
+    """N x 3 uint8 sRGB -> N x 3 CIE L*a*b* (D65)."""
+    rgb = np.asarray(pixels, dtype=np.float64) / 255.0
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ _SRGB_TO_XYZ.T / _D65_WHITE
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=1)
+
+
+def ita_degrees(lightness, b):
+    """Individual Typology Angle from L* and b*."""
+    return math.degrees(math.atan2(lightness - 50, b))
+
+
+def ita_category(ita):
+    """The ITA skin category name."""
+    for lower, name in ITA_CATEGORIES:
+        if ita > lower:
+            return name
+    return "dark"
+
+
+def skin_regions(points):
+    """{region: (centre x, centre y, radius x, radius y)} ellipses placed by the mesh (crop pixels)."""
+    xy = points[:, :2]
+    face_width = np.linalg.norm(xy[LEFT_FACE_EDGE] - xy[RIGHT_FACE_EDGE])
+    brow_span = np.linalg.norm(xy[LEFT_BROW_MID] - xy[RIGHT_BROW_MID])
+    forehead = xy[GLABELLA] + 0.6 * (xy[MID_FOREHEAD] - xy[GLABELLA])
+    chin = xy[BELOW_LIP] + 0.55 * (xy[CHIN] - xy[BELOW_LIP])
+    return {
+        "forehead": (*forehead, 0.35 * brow_span, 0.45 * np.linalg.norm(xy[MID_FOREHEAD] - xy[GLABELLA])),
+        "right_cheek": (*xy[RIGHT_CHEEK], 0.09 * face_width, 0.09 * face_width),
+        "left_cheek": (*xy[LEFT_CHEEK], 0.09 * face_width, 0.09 * face_width),
+        "chin": (*chin, 0.12 * face_width, 0.3 * np.linalg.norm(xy[CHIN] - xy[BELOW_LIP])),
+    }
+
+
+def _region_pixels(pixels, ellipse):
+    cx, cy, rx, ry = ellipse
+    mask = Image.new("L", (pixels.shape[1], pixels.shape[0]))
+    ImageDraw.Draw(mask).ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=255)
+    return pixels[np.asarray(mask) > 0]
+
+
+def _colour_summary(lab):
+    lightness, a, b = lab.mean(axis=0)
+    ita = ita_degrees(lightness, b)
+    return {"lab": [round(float(v), 2) for v in (lightness, a, b)], "ita": round(ita, 2),
+            "ita_category": ita_category(ita), "redness": round(float(a), 2),
+            "evenness": round(float(lab[:, 0].std()), 3), "pixels": int(len(lab))}
+
+
+def skin_analysis(crop, points):
+    """Per region and overall: mean L*a*b*, ITA and category, redness, evenness."""
+    pixels = np.asarray(crop.convert("RGB"))
+    regions, everything = {}, []
+    for name, ellipse in skin_regions(points).items():
+        region = _region_pixels(pixels, ellipse)
+        if len(region) < 4:
+            continue
+        lab = srgb_to_lab(region)
+        regions[name] = _colour_summary(lab)
+        everything.append(lab)
+    overall = _colour_summary(np.concatenate(everything)) if everything else None
+    return {"regions": regions, "overall": overall}
