@@ -10,6 +10,7 @@ from .image_cache import crop_store
 from .models import model_registry
 from .observability import current_timer, metrics
 from .preprocess import PipelineSettings, analyze_crop, validate_image
+from .preprocess.landmarks import Mesh
 
 
 def pipeline_settings(profile=None):
@@ -25,7 +26,8 @@ def validate_and_store(data, profile=None):
     if validation.crop is not None:
         with timer.stage("store"):
             crop_store().put(validation.image_id, validation.crop,
-                             {"settings": settings.crop_settings(), "validation": validation.to_dict()})
+                             {"settings": settings.crop_settings(), "validation": validation.to_dict(),
+                              "landmarks": validation.mesh.to_dict(decimals=3)})
     return validation
 
 
@@ -37,7 +39,7 @@ def analyze_upload(data, models=None, profile=None):
                        {"checks": [check.to_dict() for check in validation.checks]})
     with current_timer().stage("analyze"):
         results, unavailable = analyze_crop(validation.crop, model_registry(), pipeline_settings().crop_margin,
-                                            models, validation.geometry.to_dict()["angle_degrees"])
+                                            models, validation.geometry.to_dict()["angle_degrees"], validation.mesh)
     return {"image_id": validation.image_id, "validation": validation.to_dict(), "results": results,
             "unavailable": unavailable}
 
@@ -47,8 +49,9 @@ def analyze_stored(image_id, models=None):
     stored = load_crop(image_id)
     margin = stored.metadata["settings"]["margin"]
     angle = ((stored.metadata.get("validation") or {}).get("crop") or {}).get("angle_degrees", 0.0)
+    mesh = Mesh.from_dict(stored.metadata["landmarks"]) if "landmarks" in stored.metadata else None
     with current_timer().stage("analyze"):
-        results, unavailable = analyze_crop(stored.image, model_registry(), margin, models, angle)
+        results, unavailable = analyze_crop(stored.image, model_registry(), margin, models, angle, mesh)
     return {"image_id": image_id, "validation": None, "results": results, "unavailable": unavailable}
 
 

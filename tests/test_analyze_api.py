@@ -1,6 +1,8 @@
 """POST /api/analyze/image and /api/analyze/by-id: landmarks and measurements on the crop."""
 import json
 
+import numpy as np
+
 import pytest
 
 from photos import jpeg
@@ -85,3 +87,15 @@ def test_corrupt_entry_is_422_and_removed(client, app):
     assert first.get_json()["error"]["code"] == "corrupt_cache_entry"
     again = _by_id(client, {"image_id": image_id})
     assert again.status_code == 404
+
+
+def test_stored_landmarks_match_a_fresh_mesh_run_on_the_crop(client, app):
+    from ananacare.preprocess.landmarks import Mesh, run_mesh
+
+    image_id = _validate(client)["image_id"]
+    stored = app.extensions["ananacare"]["crops"].get(image_id)
+    kept = Mesh.from_dict(stored.metadata["landmarks"])
+    fresh = run_mesh(stored.image, stored.metadata["settings"]["margin"], app.extensions["ananacare"]["models"],
+                     "face_landmarks")
+    assert np.abs(kept.points[:, :2] - fresh.points[:, :2]).mean() < 1.5  # pixels of a 512 crop
+    assert abs(kept.face_flag - fresh.face_flag) < 0.05

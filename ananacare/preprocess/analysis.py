@@ -1,4 +1,6 @@
 """The analyzers on an aligned square crop: the face mesh, pixel measurements, analyzer models."""
+import numpy as np
+
 from ..errors import ApiError
 from ..models import ModelUnavailable
 from .face_measures import face_geometry, pose_and_openness
@@ -20,18 +22,21 @@ def check_requested_models(registry, names):
     return list(dict.fromkeys(names))
 
 
-def analyze_crop(crop, registry, margin, models=None, crop_angle_degrees=0.0):
+def analyze_crop(crop, registry, margin, models=None, crop_angle_degrees=0.0, mesh=None):
     """(results, unavailable) for a crop cut with `margin` and rotated by crop_angle_degrees.
 
     The default analyzers: landmarks (in crop pixels, to draw on the crop), pose (roll in the
     original photo), eye and mouth openness, face geometry, skin colour by region, measurements.
-    `models=None` also runs every analyzer model and lists failed ones under `unavailable`; a list
-    runs just those, and one that cannot run is a 503 `model_unavailable` naming it and its stage.
+    `mesh` is the crop's landmarks when validation already produced them (kept with the crop);
+    otherwise the mesh model runs on the crop. `models=None` also runs every analyzer model and
+    lists failed ones under `unavailable`; a list runs just those, and one that cannot run is a
+    503 `model_unavailable` naming it and its stage.
     """
     _, mesh_name = model_roles(registry)
-    results = {"measurements": crop_measurements(crop)}
-    if mesh_name is not None:
+    if mesh is None and mesh_name is not None:
         mesh = run_mesh(crop, margin, registry, mesh_name)
+    results = {"measurements": crop_measurements(face_box(crop, margin))}
+    if mesh is not None:
         results["landmarks"] = mesh.to_dict()
         results["pose"] = pose_and_openness(mesh.points, crop_angle_degrees)
         results["geometry"] = face_geometry(mesh.points)
@@ -48,3 +53,10 @@ def analyze_crop(crop, registry, margin, models=None, crop_angle_degrees=0.0):
             unavailable[name] = {"stage": error.details["stage"], "error": error.details["error"]}
     results["models"] = predictions
     return results, unavailable
+
+
+def face_box(crop, margin, step=2):
+    """The face box in the middle of a crop cut with `margin`, every `step`-th pixel (for measures)."""
+    pixels = np.asarray(crop)
+    inset = int(round(pixels.shape[0] * margin / (1 + 2 * margin)))
+    return pixels[inset:pixels.shape[0] - inset:step, inset:pixels.shape[1] - inset:step]

@@ -37,6 +37,13 @@ class FaceEvidence:
         points[:, 2] *= self.geometry.pixels_per_output / scale
         return points
 
+    def points_in_crop(self, crop):
+        """Mesh points mapped into another crop of the same image (its CropGeometry)."""
+        points = self.mesh.points.copy()
+        points[:, :2] = crop.to_crop(self.geometry.to_source(points[:, :2]))
+        points[:, 2] *= self.geometry.pixels_per_output / crop.pixels_per_output
+        return points
+
     def face_pixels(self, roi_scale):
         """The face box part of the region (upright), as an RGB array."""
         pixels = np.asarray(self.region)

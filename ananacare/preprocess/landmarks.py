@@ -20,11 +20,17 @@ class Mesh:
 
     points: np.ndarray  # 468 x 3
     face_flag: float
+    region: object = None  # the model's input image (the face box x roi_scale), for pixel measures
 
     def to_dict(self, decimals=2):
         """A JSON-ready dict."""
         return {"points": np.round(self.points, decimals).tolist(), "face_flag": round(float(self.face_flag), 4),
                 "count": int(len(self.points))}
+
+    @classmethod
+    def from_dict(cls, data):
+        """The mesh back from to_dict() (as stored beside a crop)."""
+        return cls(np.asarray(data["points"], dtype=np.float64), float(data["face_flag"]))
 
 
 def mesh_region(crop_size, margin, roi_scale):
@@ -40,8 +46,9 @@ def run_mesh(crop, margin, registry, name):
     model = registry.get(name)
     input_h, input_w = model.input_size
     left, top, side = mesh_region(crop.width, margin, spec.param("roi_scale", 1.5))
-    if abs(side - crop.width) < 1e-6 and crop.size == (input_w, input_h):
-        region = crop  # the crop is already the model's input region
+    if abs(side - crop.width) < 1e-6:  # the crop is the model's region: a plain resize
+        region = crop if crop.size == (input_w, input_h) else crop.resize(
+            (input_w, input_h), Image.Resampling.BILINEAR)
     else:
         region = crop.transform((input_w, input_h), Image.Transform.EXTENT, (left, top, left + side, top + side),
                                 resample=Image.Resampling.BILINEAR, fillcolor=(0, 0, 0))
@@ -50,4 +57,4 @@ def run_mesh(crop, margin, registry, name):
     points = landmarks.reshape(MESH_POINTS, 3).astype(np.float64) * (side / input_w)
     points[:, 0] += left
     points[:, 1] += top
-    return Mesh(points, float(sigmoid(flag.reshape(-1)[0])))
+    return Mesh(points, float(sigmoid(flag.reshape(-1)[0])), region)

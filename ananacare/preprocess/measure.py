@@ -18,9 +18,9 @@ def laplacian_variance(grey):
     return float(lap.var())
 
 
-def crop_measurements(crop):
-    """Mean luminance and Laplacian sharpness of an RGB crop."""
-    grey = luminance(np.asarray(crop))
+def crop_measurements(pixels):
+    """Mean luminance and Laplacian sharpness of RGB pixels (an image or an array)."""
+    grey = luminance(np.asarray(pixels))
     return {"mean_luminance": round(float(grey.mean()), 3), "sharpness": round(laplacian_variance(grey), 3)}
 
 

@@ -8,10 +8,13 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..timing import NULL_TIMER
 from .crop import crop_geometry, cut_square
 from .decode import decode_image
 from .faces import face_measures, find_face_evidence, model_roles
+from .landmarks import Mesh
 from .quality import run_checks, thresholds_for
 
 PIPELINE_VERSION = 1  # bump when a change makes old crops differ from new ones
@@ -65,6 +68,7 @@ class Validation:
     profile: str = "normal"
     crop: object = None  # PIL image, size x size
     geometry: object = None  # CropGeometry in source coordinates
+    mesh: object = None  # Mesh of the primary face in crop pixels (from validation's own mesh run)
 
     def to_dict(self):
         """The validate response body."""
@@ -100,5 +104,7 @@ def validate_image(data, registry, settings, timer=NULL_TIMER):
     with timer.stage("crop"):
         geometry = crop_geometry(evidence[0].face, settings.crop_margin, settings.crop_size)
         crop = cut_square(decoded.image, geometry)
+        # rounded as stored beside the crop, so analyze/image and analyze/by-id see the same points
+        mesh = Mesh(np.round(evidence[0].points_in_crop(geometry), 3), evidence[0].mesh.face_flag)
     return Validation(image_id_for(data, settings), all(c.passed for c in checks), checks, faces, image,
-                      settings.quality_profile, crop, geometry.scaled(to_source))
+                      settings.quality_profile, crop, geometry.scaled(to_source), mesh)

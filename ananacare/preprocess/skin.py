@@ -8,7 +8,6 @@ spread (standard deviation) of L* within a region: lower is more even.
 import math
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from .face_measures import (BELOW_LIP, CHIN, GLABELLA, LEFT_BROW_MID, LEFT_CHEEK, LEFT_FACE_EDGE, MID_FOREHEAD,
                             RIGHT_BROW_MID, RIGHT_CHEEK, RIGHT_FACE_EDGE)
@@ -20,11 +19,14 @@ _SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
                          [0.0193339, 0.1191920, 0.9503041]])
 
 
+_LEVELS = np.arange(256) / 255.0
+_SRGB_TO_LINEAR = np.where(_LEVELS <= 0.04045, _LEVELS / 12.92, ((_LEVELS + 0.055) / 1.055) ** 2.4)
+
+
 def srgb_to_lab(pixels):
     """N x 3 uint8 sRGB -> N x 3 CIE L*a*b* (D65)."""
-    rgb = np.asarray(pixels, dtype=np.float64) / 255.0
-    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    xyz = linear @ _SRGB_TO_XYZ.T / _D65_WHITE
+    linear = _SRGB_TO_LINEAR[np.asarray(pixels, dtype=np.uint8)]
+    xyz = linear @ (_SRGB_TO_XYZ.T / _D65_WHITE)
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=1)
 
@@ -58,10 +60,16 @@ def skin_regions(points):
 
 
 def _region_pixels(pixels, ellipse):
-    cx, cy, rx, ry = ellipse
-    mask = Image.new("L", (pixels.shape[1], pixels.shape[0]))
-    ImageDraw.Draw(mask).ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=255)
-    return pixels[np.asarray(mask) > 0]
+    """The pixels whose centres fall inside the ellipse (only its bounding box is touched)."""
+    cx, cy, rx, ry = (float(v) for v in ellipse)
+    height, width = pixels.shape[:2]
+    x0, x1 = max(0, int(cx - rx)), min(width, int(cx + rx) + 1)
+    y0, y1 = max(0, int(cy - ry)), min(height, int(cy + ry) + 1)
+    if x1 <= x0 or y1 <= y0 or rx <= 0 or ry <= 0:
+        return pixels[:0, :0].reshape(0, 3)
+    ys, xs = np.ogrid[y0:y1, x0:x1]
+    inside = ((xs + 0.5 - cx) / rx) ** 2 + ((ys + 0.5 - cy) / ry) ** 2 <= 1.0
+    return pixels[y0:y1, x0:x1][inside]
 
 
 def _colour_summary(lab):
@@ -74,7 +82,7 @@ def _colour_summary(lab):
 
 def skin_analysis(crop, points):
     """Per region and overall: mean L*a*b*, ITA and category, redness, evenness."""
-    pixels = np.asarray(crop.convert("RGB"))
+    pixels = np.asarray(crop if crop.mode == "RGB" else crop.convert("RGB"))
     regions, everything = {}, []
     for name, ellipse in skin_regions(points).items():
         region = _region_pixels(pixels, ellipse)
