@@ -35,12 +35,13 @@ def analyze_crop(crop, registry, margin, models=None, crop_angle_degrees=0.0, me
     _, mesh_name = model_roles(registry)
     if mesh is None and mesh_name is not None:
         mesh = run_mesh(crop, margin, registry, mesh_name)
-    results = {"measurements": crop_measurements(face_box(crop, margin))}
+    pixels = np.asarray(crop)
+    results = {"measurements": crop_measurements(face_box(pixels, margin))}
     if mesh is not None:
         results["landmarks"] = mesh.to_dict()
         results["pose"] = pose_and_openness(mesh.points, crop_angle_degrees)
         results["geometry"] = face_geometry(mesh.points)
-        results["skin"] = skin_analysis(crop, mesh.points)
+        results["skin"] = skin_analysis(pixels, mesh.points)
     requested = models is not None
     names = check_requested_models(registry, models) if requested else registry.names_with_role("analyzer")
     predictions, unavailable = {}, {}
@@ -57,6 +58,6 @@ def analyze_crop(crop, registry, margin, models=None, crop_angle_degrees=0.0, me
 
 def face_box(crop, margin, step=2):
     """The face box in the middle of a crop cut with `margin`, every `step`-th pixel (for measures)."""
-    pixels = np.asarray(crop)
+    pixels = np.asarray(crop)  # a no-op for an array
     inset = int(round(pixels.shape[0] * margin / (1 + 2 * margin)))
     return pixels[inset:pixels.shape[0] - inset:step, inset:pixels.shape[1] - inset:step]
