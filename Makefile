@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench lint clean-venv redis-server
+.PHONY: run test bench lint clean-venv test-services
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,14 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.run-deps
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$${PORT:-8000} wsgi:app
 
-# The Redis store's tests start their own redis-server on a loopback port; install it if missing.
-redis-server:
-	@command -v redis-server >/dev/null || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+# Services the tests start themselves: redis-server (the Redis crop store's contract tests) and
+# headless Chromium with its driver (the page's browser tests). Installed from Debian if missing.
+test-services:
+	@command -v redis-server >/dev/null && command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			redis-server chromium chromium-driver >/dev/null; }
 
-test: $(VENV)/.dev-deps redis-server
+test: $(VENV)/.dev-deps test-services
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.dev-deps

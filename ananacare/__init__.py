@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 def create_app(overrides=None):
     """Build the app: settings, extensions, blueprints, errors, CLI. No I/O beyond reading the
     models file, no model loading, no torch or TensorFlow import."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
     register_settings(app, overrides)
     register_extensions(app)
     register_blueprints(app)
@@ -43,12 +43,13 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    """The thin HTTP layers: validate, analyze, images, diagnostics."""
-    from .blueprints import analyze, diagnostics, images, validate
+    """The thin HTTP layers: validate, analyze, images, diagnostics, and the page at /."""
+    from .blueprints import analyze, diagnostics, images, ui, validate
 
     api = app.extensions["ananacare"]["api"]
     for blueprint in (validate.bp, analyze.bp, images.bp, diagnostics.bp):
         api.register_blueprint(blueprint)
+    app.register_blueprint(ui.bp)  # the page for people; not part of the OpenAPI document
 
 
 def register_errors(app):

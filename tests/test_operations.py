@@ -125,3 +125,17 @@ def test_security_headers_on_every_response(client):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
         assert "default-src" in response.headers["Content-Security-Policy"]
+
+
+def test_overlay_draws_on_the_crop(client):
+    import numpy as np
+
+    image_id = _validate(client).get_json()["image_id"]
+    crop = np.asarray(Image.open(io.BytesIO(client.get(f"/api/images/{image_id}").data)), dtype=int)
+    response = client.get(f"/api/images/{image_id}/overlay.png")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    overlay = np.asarray(Image.open(io.BytesIO(response.data)), dtype=int)
+    assert overlay.shape == crop.shape == (512, 512, 3)
+    changed = (np.abs(overlay - crop).sum(axis=2) > 60).mean()
+    assert 0.01 < changed < 0.3  # box, keypoints and 468 points drawn; the face still visible
+    assert client.get(f"/api/images/{'0' * 32}/overlay.png").status_code == 404

@@ -6,23 +6,43 @@ from flask_smorest import Blueprint
 
 from ..image_cache import check_image_id, crop_store
 from ..image_cache.base import not_found
+from ..preprocess.overlay import draw_overlay, geometry_from_dict
 from ..service import load_crop
 
 bp = Blueprint("images", __name__, url_prefix="/api/images", description="Stored square face crops.")
 
 
+PNG_RESPONSE = {"200": {"description": "PNG", "content": {"image/png": {
+    "schema": {"type": "string", "format": "binary"}}}}}
+
+
+def _png_response(image, etag):
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    buffer.seek(0)
+    response = send_file(buffer, mimetype="image/png", etag=etag, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @bp.route("/<image_id>", methods=["GET"])
-@bp.doc(responses={"200": {"description": "The square crop", "content": {"image/png": {
-    "schema": {"type": "string", "format": "binary"}}}}})
+@bp.doc(responses=PNG_RESPONSE)
 def get_image(image_id):
     """The stored crop as a PNG (verified on read: 404 unknown or expired, 422 corrupt)."""
     stored = load_crop(check_image_id(image_id))
-    buffer = io.BytesIO()
-    stored.image.save(buffer, format="PNG", compress_level=1)
-    buffer.seek(0)
-    response = send_file(buffer, mimetype="image/png", etag=stored.metadata["sha256"], max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _png_response(stored.image, stored.metadata["sha256"])
+
+
+@bp.route("/<image_id>/overlay.png", methods=["GET"])
+@bp.doc(responses=PNG_RESPONSE)
+def get_overlay(image_id):
+    """The crop with the face box, the detector's keypoints and the 468-point mesh drawn on it."""
+    stored = load_crop(check_image_id(image_id))
+    validation = stored.metadata.get("validation") or {}
+    faces = validation.get("faces") or [None]
+    mesh = stored.metadata.get("landmarks", {}).get("points")
+    image = draw_overlay(stored.image, geometry_from_dict(validation["crop"]), faces[0], mesh)
+    return _png_response(image, stored.metadata["sha256"] + "-overlay")
 
 
 @bp.route("/<image_id>", methods=["DELETE"])

@@ -1,0 +1,102 @@
+"""The page at / in a real headless Chromium against real gunicorn: upload, see, look up."""
+import shutil
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from photos import jpeg
+from server import ROOT, gunicorn
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    with gunicorn(tmp_path_factory.mktemp("page-server"), workers=1) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    for binary in ("chromium", "chromedriver"):
+        if shutil.which(binary) is None:
+            raise RuntimeError(f"{binary} is not installed: apt-get install chromium chromium-driver "
+                               "(make test does it)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--window-size=1280,2000",
+                     f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def _upload(browser, site, tmp_path, name):
+    photo = tmp_path / f"{name}.jpg"
+    photo.write_bytes(jpeg(name))
+    browser.get(site + "/")
+    browser.find_element(By.ID, "photo-input").send_keys(str(photo))
+    verdict = browser.find_element(By.ID, "verdict")
+    WebDriverWait(browser, 30).until(lambda _: "pending" not in verdict.get_attribute("class") and verdict.text)
+    return verdict
+
+
+def _screenshot(browser, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    browser.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def test_upload_a_face_and_see_crop_checks_and_analysis(browser, site, tmp_path):
+    verdict = _upload(browser, site, tmp_path, "astronaut")
+    assert verdict.text.startswith("valid") and "valid" in verdict.get_attribute("class").split()
+    crop = browser.find_element(By.ID, "crop-image")
+    WebDriverWait(browser, 30).until(lambda _: browser.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth", crop) == 512)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#checks tbody tr")
+    assert len(rows) == 17 and all(row.find_elements(By.CSS_SELECTOR, "td.pass") for row in rows)
+    WebDriverWait(browser, 30).until(lambda _: browser.find_element(By.ID, "analysis").text)
+    analysis = browser.find_element(By.ID, "analysis").text
+    assert "Pose and openness" in analysis and "ITA" in analysis and "Skin: left cheek" in analysis
+    canvas_width = browser.execute_script("return document.getElementById('photo-canvas').width")
+    assert canvas_width == 512
+    _screenshot(browser, "page-valid.png")
+
+
+def test_upload_a_non_face_and_see_the_reason(browser, site, tmp_path):
+    verdict = _upload(browser, site, tmp_path, "rocket")
+    assert verdict.text.startswith("not valid") and "No face was found" in verdict.text
+    assert browser.find_element(By.ID, "crop-figure").get_attribute("hidden") is not None
+    failed = browser.find_element(By.CSS_SELECTOR, '#checks tr[data-check="face_detected"] td.fail')
+    assert failed.text == "fail"
+    _screenshot(browser, "page-no-face.png")
+
+
+def test_look_up_ids_and_see_the_apis_words(browser, site, tmp_path):
+    _upload(browser, site, tmp_path, "astronaut")
+    figure = browser.find_element(By.ID, "crop-figure")
+    WebDriverWait(browser, 30).until(lambda _: figure.get_attribute("data-image-id"))
+    image_id = figure.get_attribute("data-image-id")
+    assert len(image_id) == 32
+    for typed, expected in ((image_id, "Found the stored crop"), ("0" * 32, "(image_not_found)"),
+                            ("../../etc/passwd", "(invalid_image_id)")):
+        browser.get(site + "/")
+        browser.find_element(By.ID, "lookup-id").send_keys(typed)
+        browser.find_element(By.CSS_SELECTOR, "#lookup-form button").click()
+        verdict = browser.find_element(By.ID, "verdict")
+        try:
+            WebDriverWait(browser, 30).until(lambda _: expected in verdict.text)
+        except Exception:
+            _screenshot(browser, "page-lookup-failed.png")
+            raise AssertionError(f"after looking up {typed!r}: {verdict.text!r}")
+    assert Path(ARTIFACTS).exists()
