@@ -39,6 +39,26 @@ def call_text(base, path, timeout=30):
         return response.read().decode()
 
 
+class RunningServer(str):
+    """A running server's base URL (use it as a string) with its gunicorn master process."""
+
+    process = None
+
+    def worker_pids(self):
+        """PIDs of the master's worker processes, from /proc."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                if parent == self.process.pid:
+                    pids.append(int(entry))
+        return pids
+
+
 @contextmanager
 def gunicorn(tmp_path, workers=2, env=None, ready_timeout=90):
     """A gunicorn server with `workers` workers; yields its base URL once /readyz answers 200."""
@@ -50,7 +70,8 @@ def gunicorn(tmp_path, workers=2, env=None, ready_timeout=90):
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                                cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    base = RunningServer(f"http://127.0.0.1:{port}")
+    base.process = process
     try:
         _wait_ready(base, process, ready_timeout, tmp_path / "gunicorn.log")
         yield base

@@ -199,6 +199,10 @@ class ModelRegistry:
     def _load_stages(self, state):
         self._resolve_and_inspect(state)
         model = self._stage("load", _load_runtime, state.spec, state.path, self._threads)
+        loaded = getattr(model, "sha256", None)
+        if loaded and loaded != state.report.sha256:
+            raise _StageFailure("load", "the file changed between inspection and loading "
+                                        f"(inspected {state.report.sha256}, loaded {loaded})")
         self._stage("allocate", model.allocate)
         self._stage("warmup", lambda: model.run(*model.neutral_input()))
         return model

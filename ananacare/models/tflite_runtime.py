@@ -1,4 +1,5 @@
 """TFLite models through ai-edge-litert; TensorFlow's interpreter only where LiteRT is missing."""
+import hashlib
 import threading
 from importlib import metadata
 
@@ -29,13 +30,22 @@ def _tensor_facts(detail):
 
 
 class TFLiteModel:
-    """One interpreter; invoke is serialised by a lock because interpreters are not thread-safe."""
+    """One interpreter; invoke is serialised by a lock because interpreters are not thread-safe.
+
+    The model is read into memory (model_content), not memory-mapped (model_path): a file
+    overwritten in place under a running worker would otherwise kill it with SIGBUS on its next
+    invoke (a test reproduces that). It also pins the bytes that were checked: `sha256` is the
+    digest of exactly what the interpreter runs.
+    """
 
     runtime = "tflite"
 
     def __init__(self, path, threads=None, preprocessing=None, labels=()):
         interpreter, _ = interpreter_class()
-        self._interpreter = interpreter(model_path=path, num_threads=threads)
+        with open(path, "rb") as handle:
+            self._content = handle.read()  # the interpreter reads from this buffer: keep it alive
+        self.sha256 = hashlib.sha256(self._content).hexdigest()
+        self._interpreter = interpreter(model_content=self._content, num_threads=threads)
         self._lock = threading.Lock()
         self.preprocessing = preprocessing or {}
         self.labels = tuple(labels)
