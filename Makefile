@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench lint clean-venv test-services
+.PHONY: run test bench load lint clean-venv test-services
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,11 @@ test: $(VENV)/.dev-deps test-services
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.dev-deps
-	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/run.py
+
+# About 70 s of overload on loopback; kept out of `make test` for time.
+load: $(VENV)/.dev-deps
+	$(BIN)/python bench/load.py
 
 lint: $(VENV)/.dev-deps
 	$(BIN)/python -m flake8 ananacare tests bench wsgi.py gunicorn.conf.py
