@@ -18,7 +18,7 @@ from common import median_ms, p95_ms
 
 from photos import encode, photo
 from PIL import ImageEnhance
-from run import rss_mb, throughput
+from run import rss_mb
 from server import call, gunicorn
 
 
@@ -29,8 +29,9 @@ def uploads(count):
             for i in range(count)]
 
 
-def offered_load(base, photos, rate, seconds, clients=16):
-    """Open-loop: requests start on a fixed schedule (rate per second), whatever the answers."""
+def offered_load(base, photos, rate, seconds, clients=64):
+    """Open-loop: requests start on a fixed schedule (rate per second), whatever the answers;
+    nothing new starts after `seconds`."""
     statuses, latencies, ids = Counter(), [], []
     lock = threading.Lock()
     schedule = iter(range(int(rate * seconds)))
@@ -40,7 +41,7 @@ def offered_load(base, photos, rate, seconds, clients=16):
         while True:
             with lock:
                 index = next(schedule, None)
-            if index is None:
+            if index is None or time.monotonic() - started > seconds:
                 return
             delay = started + index / rate - time.monotonic()
             if delay > 0:
@@ -81,11 +82,14 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="load-"))
     env = {"GUNICORN_MAX_REQUESTS": "0", "GUNICORN_LOGLEVEL": "warning"}  # no recycling: RSS is comparable
     with gunicorn(work, workers=2, env=env) as base:
-        capacity, _ = throughput(base, photos[0], 5.0)
+        # capacity for the same mix (half validate, half by-id): as fast as the clients can go, 6 s
+        warm_statuses, _, _, warm_elapsed = offered_load(base, photos, 10_000, 6.0)
+        capacity = sum(warm_statuses.values()) / warm_elapsed
         pids = base.worker_pids()
         rss_before = {pid: rss_mb(pid) for pid in pids}
         rate = capacity * args.factor
-        print(f"capacity {capacity:.1f} req/s; offering {rate:.1f} req/s for {args.seconds:.0f} s")
+        print(f"capacity (half validate, half by-id) {capacity:.1f} req/s; "
+              f"offering {rate:.1f} req/s for {args.seconds:.0f} s")
         statuses, latencies, ids, elapsed = offered_load(base, photos, rate, args.seconds)
         rss_after = {pid: rss_mb(pid) for pid in base.worker_pids()}
         missing = [image_id for image_id in set(ids) if call(
