@@ -1,5 +1,7 @@
 """Fixtures: `app`, `client`, `runner` with a temp crop store each; a loaded default registry."""
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,6 +16,7 @@ from server import free_port
 # settings. huggingface_hub reads these when it is imported, so they are set before anything is.
 HUB_PORT = free_port()
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="ananacare-hf-")
+atexit.register(shutil.rmtree, os.environ["HF_HOME"], ignore_errors=True)
 os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{HUB_PORT}"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
