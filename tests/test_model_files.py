@@ -128,3 +128,18 @@ def test_sha256_pin_mismatch_is_refused(make_app, tmp_path):
 
     state = {s.spec.name: s for s in load_models(make_app(MODELS_FILE=str(spec)))}["face_landmarks"]
     assert state.status == "failed" and state.stage == "inspect" and "sha256 mismatch" in state.error
+
+
+def test_an_unreadable_model_path_is_named(make_app, tmp_path):
+    # as root, permissions cannot make a file unreadable; a folder where the file should be can
+    folder = tmp_path / "face_landmark.tflite"
+    folder.mkdir()
+    spec = tmp_path / "models.toml"
+    spec.write_text(SPEC_TEMPLATE.format(landmarks=folder))
+    from ananacare import load_models
+
+    app = make_app(MODELS_FILE=str(spec))
+    load_models(app)
+    reason = app.test_client().get("/readyz").get_json()["reasons"][0]
+    assert reason["model"] == "face_landmarks" and reason["verdict"] == "unreadable"
+    assert "IsADirectoryError" in reason["error"]
