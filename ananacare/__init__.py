@@ -60,7 +60,7 @@ def register_errors(app):
 
 
 def register_commands(app):
-    """flask models ..., flask cache ..."""
+    """flask models warmup|list|verify, flask cache prune, flask analyze FILES."""
     from . import cli
 
     cli.init_app(app)
