@@ -27,6 +27,9 @@ def _uploads(count):
 def test_worker_killed_mid_write_never_leaves_a_partial_crop(tmp_path):
     uploads = _uploads(60)
     with gunicorn(tmp_path, workers=2) as base:
+        deadline = time.monotonic() + 30
+        while len(base.worker_pids()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
         victim = base.worker_pids()[0]
 
         def upload(data):
