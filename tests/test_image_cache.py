@@ -79,3 +79,13 @@ def test_store_on_a_file_path_is_503(tmp_path):
     blocker.write_text("x")
     store = FileCropStore(blocker, 60)
     assert _code(lambda: store.put(IMAGE_ID, _crop(), SETTINGS)) == (503, "cache_unavailable")
+
+
+def test_metadata_without_settings_is_corrupt_not_a_crash(store):
+    store.put(IMAGE_ID, _crop(), SETTINGS)
+    meta_path = store._paths(IMAGE_ID)[2]
+    metadata = json.loads(open(meta_path).read())
+    del metadata["settings"]
+    with open(meta_path, "w") as handle:
+        json.dump(metadata, handle)
+    assert _code(lambda: store.get(IMAGE_ID)) == (422, "corrupt_cache_entry")

@@ -39,9 +39,10 @@ def get_overlay(image_id):
     """The crop with the face box, the detector's keypoints and the 468-point mesh drawn on it."""
     stored = load_crop(check_image_id(image_id))
     validation = stored.metadata.get("validation") or {}
-    faces = validation.get("faces") or [None]
-    mesh = stored.metadata.get("landmarks", {}).get("points")
-    image = draw_overlay(stored.image, geometry_from_dict(validation["crop"]), faces[0], mesh)
+    face = (validation.get("faces") or [None])[0] if validation.get("crop") else None  # box needs the geometry
+    geometry = geometry_from_dict(validation["crop"]) if face else None
+    mesh = (stored.metadata.get("landmarks") or {}).get("points")
+    image = draw_overlay(stored.image, geometry, face, mesh)
     return _png_response(image, stored.metadata["sha256"] + "-overlay")
 
 

@@ -1,7 +1,8 @@
 """What every crop store shares: id checks, the crop encoding, metadata, and verification on read.
 
-A crop is stored with metadata that carries its sha256; `verified_crop` refuses a crop whose bytes,
-shape or size disagree with it, so no backend ever serves a partial or altered crop.
+A crop is stored with metadata that carries its sha256; `open_entry` refuses an entry whose
+metadata is incomplete or whose bytes, shape or size disagree with it, and deletes it, so no
+backend ever serves a partial or altered crop.
 """
 import hashlib
 import io
@@ -70,6 +71,9 @@ def crop_record(image_id, crop, metadata, ttl_seconds):
 
 def verify_crop(payload, metadata):
     """The decoded crop if bytes, shape and size match the metadata; the reason it is not otherwise."""
+    settings = metadata.get("settings")
+    if not isinstance(settings, dict) or not isinstance(settings.get("margin"), (int, float)):
+        return None, "metadata lacks the crop settings"
     if hashlib.sha256(payload).hexdigest() != metadata.get("sha256"):
         return None, "checksum mismatch"
     try:
@@ -77,7 +81,27 @@ def verify_crop(payload, metadata):
         image.load()
     except (OSError, SyntaxError, ValueError) as error:
         return None, f"crop does not decode: {error}"
-    expected = metadata.get("settings", {}).get("size")
+    expected = settings.get("size")
     if image.width != image.height or (expected and image.width != expected) or image.mode != "RGB":
         return None, f"crop is {image.width}x{image.height} {image.mode}, expected a square RGB crop"
     return image, None
+
+
+def open_entry(store, image_id, metadata, read_payload):
+    """What every backend's get() does once it has an entry's metadata (None: unreadable).
+
+    Expired -> deleted, 404; unreadable metadata, missing or mismatched bytes -> deleted, 422.
+    `read_payload()` returns the crop bytes or None; it is called only for a live entry.
+    """
+    if not isinstance(metadata, dict):
+        store.delete(image_id)
+        raise corrupt(image_id, "unreadable metadata")
+    if metadata.get("expires_at", 0) < time.time():
+        store.delete(image_id)
+        raise not_found(image_id, "expired")
+    payload = read_payload()
+    image, problem = verify_crop(payload, metadata) if payload is not None else (None, "crop bytes missing")
+    if problem:
+        store.delete(image_id)
+        raise corrupt(image_id, problem)
+    return StoredCrop(image, metadata)

@@ -9,8 +9,7 @@ import os
 import tempfile
 import time
 
-from .base import IMAGE_ID_PATTERN, StoredCrop, check_image_id, corrupt, crop_record, not_found, unavailable, \
-    verify_crop
+from .base import IMAGE_ID_PATTERN, check_image_id, crop_record, not_found, open_entry, unavailable
 
 _TEMP_PREFIX = ".tmp-"
 CROP_SUFFIX = ".tiff"
@@ -55,28 +54,11 @@ class FileCropStore:
         try:
             with open(meta_path, "rb") as handle:
                 metadata = json.loads(handle.read())
-            if not isinstance(metadata, dict):
-                raise ValueError("metadata is not an object")
         except FileNotFoundError:
             raise not_found(image_id, "unknown or expired") from None
-        except (ValueError, OSError) as error:
-            self._remove_corrupt(image_id, f"unreadable metadata: {error}")
-        if metadata.get("expires_at", 0) < time.time():
-            self.delete(image_id)
-            raise not_found(image_id, "expired")
-        try:
-            with open(crop_path, "rb") as handle:
-                payload = handle.read()
-        except OSError as error:
-            self._remove_corrupt(image_id, f"crop file unreadable: {type(error).__name__}")
-        image, problem = verify_crop(payload, metadata)
-        if problem:
-            self._remove_corrupt(image_id, problem)
-        return StoredCrop(image, metadata)
-
-    def _remove_corrupt(self, image_id, reason):
-        self.delete(image_id)
-        raise corrupt(image_id, reason)
+        except (ValueError, OSError):
+            metadata = None
+        return open_entry(self, image_id, metadata, lambda: _read_or_none(crop_path))
 
     def delete(self, image_id):
         """Remove a crop and its metadata; True if anything was there."""
@@ -133,6 +115,14 @@ class FileCropStore:
                 size += _size(os.path.join(folder, name))
         return {"backend": self.backend, "path": self.root, "entries": entries, "bytes": size,
                 "ttl_seconds": self.ttl_seconds, "max_entries": self.max_entries}
+
+
+def _read_or_none(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def _atomic_write(folder, path, payload):

@@ -6,12 +6,11 @@ the size bound (oldest evicted first). Redis being down is a 503 `cache_unavaila
 reconnects by itself when it is back.
 """
 import json
-import time
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
-from .base import StoredCrop, check_image_id, corrupt, crop_record, not_found, unavailable, verify_crop
+from .base import check_image_id, crop_record, not_found, open_entry, unavailable
 
 
 def redact(url):
@@ -82,17 +81,7 @@ class RedisCropStore:
             metadata = json.loads(meta) if meta is not None else None
         except ValueError:
             metadata = None
-        if not isinstance(metadata, dict) or payload is None:
-            self.delete(image_id)
-            raise corrupt(image_id, "incomplete entry")
-        if metadata.get("expires_at", 0) < time.time():
-            self.delete(image_id)
-            raise not_found(image_id, "expired")
-        image, problem = verify_crop(payload, metadata)
-        if problem:
-            self.delete(image_id)
-            raise corrupt(image_id, problem)
-        return StoredCrop(image, metadata)
+        return open_entry(self, image_id, metadata, lambda: payload)
 
     def delete(self, image_id):
         """Remove a crop; True if it was there."""
@@ -123,13 +112,6 @@ class RedisCropStore:
             return removed + (self._evict_beyond(self.max_entries) if self.max_entries else 0)
 
         return self._call(sweep)
-
-    def ping(self):
-        """True when Redis answers."""
-        try:
-            return bool(self._redis.ping())
-        except redis.RedisError:
-            return False
 
     def stats(self):
         """Entries in the index, memory used, and whether Redis answers."""
