@@ -29,12 +29,13 @@ _HTTP_CODES = {
 class ApiError(Exception):
     """An error the client should see: a stable code, a message, an HTTP status, details."""
 
-    def __init__(self, code, message, status=400, details=None):
+    def __init__(self, code, message, status=400, details=None, headers=None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.details = details or {}
+        self.headers = headers or {}
 
     def __repr__(self):
         return f"ApiError({self.code!r}, {self.message!r}, {self.status})"
@@ -50,30 +51,22 @@ def request_id():
 
 
 def error_response(error):
-    """Render an ApiError as the fixed JSON error shape."""
+    """Render an ApiError as the fixed JSON error shape, with its headers."""
     body = {
         "error": {"code": error.code, "message": error.message, "details": error.details},
         "request_id": request_id(),
     }
-    return jsonify(body), error.status
-
-
-def _handle_api_error(error):
-    body, status = error_response(error)
-    for name, value in getattr(error, "headers", {}).items():
-        body.headers[name] = value
-    return body, status
+    response = jsonify(body)
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
 
 
 def _handle_http_exception(error):
     code = _HTTP_CODES.get(error.code, "http_error")
-    details = {}
-    if error.code == 405 and getattr(error, "valid_methods", None):
-        details["allowed_methods"] = sorted(error.valid_methods)
-    response = error_response(ApiError(code, error.description or error.name, error.code, details))
-    if error.code == 405 and "allowed_methods" in details:
-        response[0].headers["Allow"] = ", ".join(details["allowed_methods"])
-    return response
+    allowed = sorted(getattr(error, "valid_methods", None) or [])
+    details, headers = ({"allowed_methods": allowed}, {"Allow": ", ".join(allowed)}) if allowed else ({}, {})
+    return error_response(ApiError(code, error.description or error.name, error.code, details, headers))
 
 
 def _handle_unexpected(error):
@@ -83,7 +76,7 @@ def _handle_unexpected(error):
 
 def register_error_handlers(app):
     """Route every exception to the one JSON error renderer."""
-    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(ApiError, error_response)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)
 

@@ -28,9 +28,8 @@ def _bearer_token():
 
 
 def _unauthorized(message, scheme):
-    error = ApiError("unauthorized", message, 401, {"scheme": scheme})
-    error.headers = {"WWW-Authenticate": "Bearer" if scheme == "bearer" else 'APIKey header="X-API-Key"'}
-    return error
+    challenge = "Bearer" if scheme == "bearer" else 'APIKey header="X-API-Key"'
+    return ApiError("unauthorized", message, 401, {"scheme": scheme}, {"WWW-Authenticate": challenge})
 
 
 def check_access():
