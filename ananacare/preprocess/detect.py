@@ -44,6 +44,11 @@ class Face:
         """The same face in an image `factor` times as large."""
         return Face(tuple(v * factor for v in self.box), self.score, self.keypoints * factor)
 
+    def shifted(self, dx, dy):
+        """The same face in an image whose origin lies (dx, dy) further left and up."""
+        x, y, w, h = self.box
+        return Face((x + dx, y + dy, w, h), self.score, self.keypoints + np.array([dx, dy], dtype=np.float32))
+
     def to_dict(self):
         """A JSON-ready dict with named keypoints."""
         x, y, w, h = (round(float(v), 2) for v in self.box)
@@ -179,7 +184,5 @@ def detect_small_candidates(image, registry, detector, grid=3, iou_threshold=0.3
     faces = []
     for left, top, right, bottom in tiles(image.width, image.height, grid):
         tile = image.crop((left, top, right, bottom))
-        faces += [Face((f.box[0] + left, f.box[1] + top, f.box[2], f.box[3]), f.score,
-                       f.keypoints + np.array([left, top], dtype=np.float32))
-                  for f in run_detector(tile, registry, detector)]
+        faces += [face.shifted(left, top) for face in run_detector(tile, registry, detector)]
     return merge_faces(faces, iou_threshold)

@@ -44,18 +44,18 @@ class FaceEvidence:
         points[:, 2] *= self.geometry.pixels_per_output / crop.pixels_per_output
         return points
 
-    def face_pixels(self, roi_scale):
+    def face_pixels(self):
         """The face box part of the region (upright), as an RGB array."""
         pixels = np.asarray(self.region)
-        inset = int(round(pixels.shape[0] * (1 - 1 / roi_scale) / 2))
+        inset = int(round(pixels.shape[0] * (1 - self.face.size / self.geometry.side) / 2))
         return pixels[inset:pixels.shape[0] - inset, inset:pixels.shape[1] - inset]
 
 
-def face_measures(evidence, scale, roi_scale):
+def face_measures(evidence, scale):
     """The values the quality checks judge, for one confirmed face."""
     points = evidence.source_points(scale)
     yaw, pitch = yaw_pitch_degrees(points)
-    exposure = face_exposure(evidence.face_pixels(roi_scale))
+    exposure = face_exposure(evidence.face_pixels())
     return {
         "face_presence": round(evidence.mesh.face_flag, 4),
         "inter_eye_distance": round(inter_eye_distance(points), 1),

@@ -13,7 +13,7 @@ import numpy as np
 from ..timing import NULL_TIMER
 from .crop import crop_geometry, cut_square
 from .decode import decode_image
-from .faces import face_measures, find_face_evidence, model_roles
+from .faces import face_measures, find_face_evidence
 from .landmarks import Mesh
 from .quality import run_checks, thresholds_for
 
@@ -98,8 +98,7 @@ def validate_image(data, registry, settings, timer=NULL_TIMER):
         checks = run_checks(faces, decoded.source_size, {}, thresholds)
         return Validation(None, False, checks, faces, image, settings.quality_profile)
     with timer.stage("quality"):
-        roi_scale = registry.state(model_roles(registry)[1]).spec.param("roi_scale", 1.5)
-        measures = face_measures(evidence[0], decoded.scale, roi_scale)
+        measures = face_measures(evidence[0], decoded.scale)
         checks = run_checks(faces, decoded.source_size, measures, thresholds)
     with timer.stage("crop"):
         geometry = crop_geometry(evidence[0].face, settings.crop_margin, settings.crop_size)
