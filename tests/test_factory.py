@@ -62,3 +62,11 @@ def test_blueprints_do_not_import_each_other():
         source = (folder / f"{name}.py").read_text()
         for other in names - {name}:
             assert f"import {other}" not in source and f".{other} import" not in source
+
+
+def test_an_unknown_activation_fails_at_start(tmp_path):
+    spec = tmp_path / "models.toml"
+    spec.write_text('[models.mine]\nruntime = "tflite"\nsource = "path:x.tflite"\nrole = "analyzer"\n'
+                    'params = { activation = "sofmax" }\n')
+    with pytest.raises(SpecError, match=r"models\.mine: params"):
+        create_app({"MODELS_FILE": str(spec)})

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 HEAD_BYTES = 16
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 TFLITE_IDENTIFIER = b"TFL3"
-MODEL_VERDICTS = {"tflite", "safetensors", "pytorch"}
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body", b"<!--")
 
 # TFLite schema: Model.buffers is field 4; Buffer.data field 0, Buffer.offset/size fields 1/2.
@@ -30,11 +29,6 @@ class FileReport:
     head_hex: str | None
     verdict: str
     problem: str | None = None
-
-    @property
-    def is_model(self):
-        """True when the bytes look like a complete model file of a known format."""
-        return self.verdict in MODEL_VERDICTS
 
     def to_dict(self):
         """A JSON-ready dict."""

@@ -11,6 +11,8 @@ from importlib import resources
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from .outputs import ACTIVATIONS
+
 RUNTIMES = ("tflite", "timm")
 ROLES = ("detector", "landmarks", "analyzer")
 SOURCE_PATTERN = re.compile(r"^(package|hf-hub|path):.+$")
@@ -52,6 +54,12 @@ class ModelSpecSchema(Schema):
     def _runtime_fits_source(self, data, **kwargs):
         if data.get("source", "").startswith("package:") and data.get("runtime") == "timm":
             raise ValidationError("timm models come from hf-hub: or path:", "source")
+
+    @validates_schema
+    def _known_activation(self, data, **kwargs):
+        activation = data.get("params", {}).get("activation", "softmax")
+        if activation not in ACTIVATIONS:
+            raise ValidationError(f"params.activation must be one of {', '.join(ACTIVATIONS)}", "params")
 
 
 @dataclass(frozen=True)

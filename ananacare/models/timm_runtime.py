@@ -26,9 +26,9 @@ class TimmModel:
         overrides = spec.preprocessing
         if "input_size" in overrides:
             data_config["input_size"] = (3, *overrides["input_size"])
-        for key in ("mean", "std"):
+        for key in ("mean", "std"):  # specs give mean/std on 0-255 pixels, as for TFLite; timm wants 0-1
             if key in overrides:
-                data_config[key] = tuple(v / 255.0 if max(overrides[key]) > 1 else v for v in overrides[key])
+                data_config[key] = tuple(v / 255.0 for v in overrides[key])
         self.data_config = data_config
         self.transform = create_transform(**data_config, is_training=False)
         self.labels = tuple(spec.labels) or tuple(self.model.pretrained_cfg.get("label_names") or ())

@@ -15,7 +15,7 @@ LEFT_EYE_RING = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386
 MOUTH = {"upper_inner": 13, "lower_inner": 14, "right_corner": 78, "left_corner": 308}
 FOREHEAD_TOP, CHIN, GLABELLA, MID_FOREHEAD = 10, 152, 9, 151
 RIGHT_FACE_EDGE, LEFT_FACE_EDGE = 234, 454
-NOSE_TIP, BELOW_LIP = 1, 17
+BELOW_LIP = 17
 RIGHT_CHEEK, LEFT_CHEEK = 205, 425
 RIGHT_BROW_MID, LEFT_BROW_MID = 105, 334
 # (right side, left side) landmark pairs that mirror each other across the face's midline
