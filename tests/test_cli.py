@@ -35,9 +35,14 @@ def test_verify_json_reports_the_verdict_and_exit_code(make_app, tmp_path):
     assert rows["face_detector_short"]["ok"] and rows["face_detector_short"]["file"]["verdict"] == "tflite"
 
 
-def test_verify_does_not_load(runner, app):
-    result = runner.invoke(args=["models", "verify"])
-    assert result.exit_code == 0
+def test_verify_inspects_without_loading(make_app):
+    app = make_app()  # nothing loaded yet
+    result = app.test_cli_runner().invoke(args=["models", "verify"])
+    assert result.exit_code == 0 and result.output.count(" tflite ") == 3
+    registry = app.extensions["ananacare"]["models"]
+    for name in registry.names:
+        state = registry.state(name)
+        assert state.report.verdict == "tflite" and state.status == "not_loaded" and state.model is None
 
 
 def test_list_json(runner):

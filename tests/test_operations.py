@@ -61,7 +61,7 @@ def test_model_load_failures_are_counted(make_app, tmp_path):
     assert 'ananacare_model_load_failures_total{model="face_landmarks",stage="inspect"} 1.0' in text
 
 
-def test_access_log_is_json_with_request_id(client, capsys):
+def test_access_log_is_json_with_request_id(client):
     logger = logging.getLogger("ananacare")
     handler = next(h for h in logger.handlers if getattr(h, "_ananacare", False))
     stream = io.StringIO()
