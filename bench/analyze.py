@@ -10,12 +10,10 @@ Run: .venv/bin/python bench/analyze.py [--repeats 200]
 """
 import argparse
 import os
-import tempfile
 
 import numpy as np
-from common import median_ms, print_table, timed
+from common import loaded_app, median_ms, print_table, timed
 
-from ananacare import create_app, load_models
 from ananacare.models import model_registry
 from ananacare.models.tensors import normalize
 from ananacare.preprocess import PipelineSettings, analyze_crop, validate_image
@@ -31,8 +29,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args()
-    app = create_app({"CACHE_DIR": tempfile.mkdtemp(prefix="bench-crops-")})
-    load_models(app)
+    app = loaded_app()
     client = app.test_client()
     data = encode(photo("astronaut"), "JPEG", quality=92)
     with app.app_context():

@@ -1,6 +1,7 @@
 """Shared bench helpers: timing loops, medians, the tests' photo builders, a printed table."""
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,3 +37,12 @@ def print_table(headers, rows):
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
     for row in [headers, *rows]:
         print("  ".join(str(cell).rjust(width) for cell, width in zip(row, widths)))
+
+
+def loaded_app():
+    """The app on its default models, loaded as a gunicorn worker would be, with a temp crop store."""
+    from ananacare import create_app, load_models
+
+    app = create_app({"CACHE_DIR": tempfile.mkdtemp(prefix="bench-crops-")})
+    load_models(app)
+    return app

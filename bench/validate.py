@@ -5,11 +5,9 @@ Targets: app <= 1.3x bare pipeline; 12 MP <= 3x 1 MP.   Run: .venv/bin/python be
 """
 import argparse
 import os
-import tempfile
 
-from common import median_ms, p95_ms, print_table, timed
+from common import loaded_app, median_ms, p95_ms, print_table, timed
 
-from ananacare import create_app, load_models
 from ananacare.models import model_registry
 from ananacare.preprocess import PipelineSettings, validate_image
 from photos import encode, large_selfie
@@ -20,8 +18,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
 
-    app = create_app({"CACHE_DIR": tempfile.mkdtemp(prefix="bench-crops-")})
-    load_models(app)
+    app = loaded_app()
     client = app.test_client()
     settings = PipelineSettings.from_config(app.config)
     photos = {f"{mp} MP": encode(large_selfie(mp), "JPEG", quality=90) for mp in (1, 12)}
