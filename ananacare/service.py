@@ -3,6 +3,8 @@
 One function each, so the blueprints and `flask analyze` run the same code. It works on bytes and
 ids, never on a request; the current app's registry, crop store and settings are used.
 """
+import math
+
 from flask import current_app
 
 from .errors import ApiError
@@ -20,7 +22,10 @@ def pipeline_settings(profile=None):
 
 def validate_and_store(data, profile=None):
     """Run the validate pipeline on a photo's bytes and store the crop when a face was found."""
-    settings = pipeline_settings(profile)
+    return _validate_and_store(data, pipeline_settings(profile))
+
+
+def _validate_and_store(data, settings):
     timer = current_timer()
     validation = validate_image(data, model_registry(), settings, timer)
     if validation.crop is not None:
@@ -33,13 +38,14 @@ def validate_and_store(data, profile=None):
 
 def analyze_upload(data, models=None, profile=None):
     """Validate and store a photo, then analyse its crop; 422 `no_face_detected` without a face."""
-    validation = validate_and_store(data, profile)
+    settings = pipeline_settings(profile)
+    validation = _validate_and_store(data, settings)
     if validation.crop is None:
         raise ApiError("no_face_detected", "No face was found in the photo.", 422,
                        {"checks": [check.to_dict() for check in validation.checks]})
     with current_timer().stage("analyze"):
-        results, unavailable = analyze_crop(validation.crop, model_registry(), pipeline_settings().crop_margin,
-                                            models, validation.geometry.to_dict()["angle_degrees"], validation.mesh)
+        results, unavailable = analyze_crop(validation.crop, model_registry(), settings.crop_margin, models,
+                                            math.degrees(validation.geometry.angle), validation.mesh)
     return {"image_id": validation.image_id, "validation": validation.to_dict(), "results": results,
             "unavailable": unavailable}
 
