@@ -96,8 +96,9 @@ def test_size_bound_is_kept_by_puts_off_the_request_thread(tmp_path, monkeypatch
 
     monkeypatch.setattr(filesystem, "_EVICTION_EVERY", 4)
     store = FileCropStore(tmp_path / "crops", ttl_seconds=60, max_entries=3)
-    for n in range(8):
-        store.put(f"{n:032x}", _crop(), SETTINGS)
-    assert store._evicting.acquire(timeout=20)  # the background eviction after the 8th put is done
-    store._evicting.release()
-    assert store.stats()["entries"] == 3
+    for batch in range(2):
+        for n in range(4):  # the 4th put of a batch starts an eviction on another thread
+            store.put(f"{batch * 4 + n:032x}", _crop(), SETTINGS)
+        assert store._evicting.acquire(timeout=20)  # wait until that eviction is done
+        store._evicting.release()
+        assert store.stats()["entries"] == 3
