@@ -33,10 +33,11 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
 
 def post_worker_init(worker):
-    """Load every model in this worker, after fork; failures are recorded, never raised."""
-    from ananacare import load_models
+    """Load every model in this worker and start its crop sweeper, after fork; model failures are
+    recorded, never raised."""
+    from ananacare import start_worker
 
-    states = load_models(worker.wsgi)
+    states = start_worker(worker.wsgi)
     summary = ", ".join(f"{s.spec.name}={s.status}" for s in states)
     worker.log.info("worker %s models: %s", worker.pid, summary)
 

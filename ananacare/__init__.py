@@ -32,13 +32,14 @@ def register_settings(app, overrides):
 
 def register_extensions(app):
     """Process state in app.extensions['ananacare']: the model registry, the crop store, metrics, the API."""
-    from . import image_cache, models, observability, openapi, security
+    from . import image_cache, models, observability, openapi, request_body, security
 
     app.extensions["ananacare"] = {}
     models.init_app(app)
     image_cache.init_app(app)
     observability.init_app(app)
     security.init_app(app)
+    request_body.init_app(app)  # after the access check: a stranger's body is never read
     openapi.init_app(app)
 
 
@@ -64,6 +65,15 @@ def register_commands(app):
     from . import cli
 
     cli.init_app(app)
+
+
+def start_worker(app):
+    """What a serving process does once, after fork: load its models and start the crop sweeper."""
+    from .image_cache import start_sweeper
+
+    states = load_models(app)
+    start_sweeper(app)
+    return states
 
 
 def load_models(app):

@@ -3,6 +3,7 @@ import json
 import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .errors import ApiError
@@ -88,20 +89,23 @@ def prune_command():
 @click.command("analyze")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--models", default=None, help="Comma-separated analyzer models (default: all).")
+@click.option("--tenant", default="anonymous", show_default=True,
+              help="Store the crops as this tenant (a key group's name; `anonymous` in open mode).")
 @with_appcontext
-def analyze_command(files, models):
+def analyze_command(files, models, tenant):
     """Validate and analyse local photos; one JSON object per line, as the API would answer.
 
     Exit status 1 when any photo hit a server-side failure (5xx), 0 otherwise: a photo without a
     face is a result (status 422), not a failure of the command.
     """
     names = [m.strip() for m in models.split(",") if m.strip()] if models else None
+    owner = current_app.extensions["ananacare"]["tenants"].named(tenant)
     server_failure = False
     for path in files:
         with open(path, "rb") as handle:
             data = handle.read()
         try:
-            record = {"file": path, "status": 200, **analyze_upload(data, names)}
+            record = {"file": path, "status": 200, **analyze_upload(data, owner, names)}
         except ApiError as error:
             record = {"file": path, "status": error.status,
                       "error": {"code": error.code, "message": error.message, "details": error.details}}

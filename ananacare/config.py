@@ -16,6 +16,7 @@ DEFAULTS = {
     "CACHE_URL": None,  # redis://... for the Redis store; None: REDIS_URL if set, else CACHE_DIR
     "CACHE_TTL_SECONDS": 7 * 24 * 3600,
     "CACHE_MAX_ENTRIES": 100_000,  # oldest crops are evicted beyond this; 0: unbounded
+    "CACHE_SWEEP_SECONDS": 300,  # expired crops are deleted at most this long (or the TTL) after expiry
     # Square crop
     "CROP_SIZE": 512,
     "CROP_MARGIN": 0.25,  # side = face size x (1 + 2 x margin); 0.25 is the landmark model's ROI
@@ -23,6 +24,8 @@ DEFAULTS = {
     "MAX_UPLOAD_BYTES": 25 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 50_000_000,
     "DECODE_MAX_SIDE": 1600,  # JPEG draft mode decodes at the smallest scale keeping this side
+    "BODY_TIMEOUT_SECONDS": 120,  # longest time a request body may take to arrive (408 after)
+    "BODY_MIN_RATE": 16 * 1024,  # bytes/s a body must keep up after a 5 s grace (408 below)
     # Quality checks
     "QUALITY_PROFILE": "normal",  # lenient | normal | strict; a request may pick another
     "QUALITY_THRESHOLDS": None,  # JSON object of per-check overrides, e.g. {"face_size": 120}
@@ -32,7 +35,9 @@ DEFAULTS = {
     "THREADS_PER_WORKER": 0,  # 0: cores / gunicorn workers
     # Operations and security
     "LOG_LEVEL": "INFO",
-    "API_KEYS": "",  # comma-separated; when set, /api/* needs X-API-Key
+    "API_KEYS": "",  # comma-separated keys or group:key entries; when set, /api/* needs X-API-Key
+    "REQUIRE_API_KEYS": False,  # refuse to start without API_KEYS (production: never open by mistake)
+    "SECRET_KEY": "",  # keys image ids per tenant; required with API_KEYS, the same on every replica
     "DIAGNOSTICS_TOKEN": "",  # when set, diagnostics and /metrics need Authorization: Bearer <token>
     "CORS_ORIGINS": "",  # comma-separated origins allowed to call the API from a browser; * for any
 }
@@ -63,11 +68,14 @@ class SettingsSchema(Schema):
         r"^(redis|rediss|unix)://", error="must be a redis://, rediss:// or unix:// URL"))
     CACHE_TTL_SECONDS = fields.Integer(validate=validate.Range(min=1))
     CACHE_MAX_ENTRIES = fields.Integer(validate=validate.Range(min=0))
+    CACHE_SWEEP_SECONDS = fields.Integer(validate=validate.Range(min=1))
     CROP_SIZE = fields.Integer(validate=validate.Range(min=64, max=4096))
     CROP_MARGIN = fields.Float(validate=validate.Range(min=0.0, max=2.0))
     MAX_UPLOAD_BYTES = fields.Integer(validate=validate.Range(min=1024))
     MAX_IMAGE_PIXELS = fields.Integer(validate=validate.Range(min=1))
     DECODE_MAX_SIDE = fields.Integer(validate=validate.Range(min=128))
+    BODY_TIMEOUT_SECONDS = fields.Float(validate=validate.Range(min=1, max=3600))
+    BODY_MIN_RATE = fields.Integer(validate=validate.Range(min=1))
     QUALITY_PROFILE = fields.String(validate=validate.OneOf(["lenient", "normal", "strict"]))
     QUALITY_THRESHOLDS = JsonObject(allow_none=True)
     MODELS_FILE = fields.String(allow_none=True)
@@ -75,8 +83,16 @@ class SettingsSchema(Schema):
     THREADS_PER_WORKER = fields.Integer(validate=validate.Range(min=0, max=256))
     LOG_LEVEL = fields.String(validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]))
     API_KEYS = fields.String()
+    REQUIRE_API_KEYS = fields.Boolean()
+    SECRET_KEY = fields.String(validate=lambda value: _long_enough_secret(value))
     DIAGNOSTICS_TOKEN = fields.String()
     CORS_ORIGINS = fields.String()
+
+
+def _long_enough_secret(value):
+    """Empty (unset) or at least 16 characters: a short secret makes image ids guessable."""
+    if value and len(value) < 16:
+        raise ValidationError("must be at least 16 characters (e.g. 64 hex digits from secrets.token_hex(32))")
 
 
 class ConfigError(RuntimeError):

@@ -21,6 +21,8 @@ from .timing import NULL_TIMER, StageTimer
 log = logging.getLogger("ananacare.access")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _QUIET_PATHS = ("/healthz", "/readyz", "/metrics")
+# Label values come from fixed sets: a client must not be able to grow /metrics with made-up methods.
+_METHOD_LABELS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class Metrics:
@@ -109,7 +111,8 @@ def _finish_request(response):
     parts = [f"{name};dur={ms}" for name, ms in stages.items()] + [f"total;dur={round(total * 1000, 2)}"]
     response.headers["Server-Timing"] = ", ".join(parts)
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-    metrics().requests.labels(endpoint, request.method, str(response.status_code)).observe(total)
+    method = request.method if request.method in _METHOD_LABELS else "other"
+    metrics().requests.labels(endpoint, method, str(response.status_code)).observe(total)
     if request.path not in _QUIET_PATHS:
         log.info("request", extra={"fields": {
             "method": request.method, "path": request.path, "status": response.status_code,

@@ -2,7 +2,7 @@
 CORS for the origins you name, and security headers on every response."""
 import hmac
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from .errors import ApiError
 
@@ -18,8 +18,22 @@ def _split(value):
 
 def _matches(given, secrets):
     """Constant-time comparison against every configured secret."""
+    return _matching(given, secrets) is not None
+
+
+def _matching(given, secrets):
+    """The secret that `given` equals, comparing against every one in constant time; None if none."""
     given = (given or "").encode()
-    return any(hmac.compare_digest(given, secret.encode()) for secret in secrets)
+    found = None
+    for secret in secrets:
+        if hmac.compare_digest(given, secret.encode()):
+            found = secret
+    return found
+
+
+def current_tenant():
+    """The tenant of this request: its API key's, or the anonymous one in open mode."""
+    return g.get("tenant") or current_app.extensions["ananacare"]["tenants"].anonymous
 
 
 def _bearer_token():
@@ -38,14 +52,16 @@ def check_access():
         return
     config = current_app.config
     path = request.path
-    keys = _split(config["API_KEYS"])
+    tenants = current_app.extensions["ananacare"]["tenants"]
     if path.startswith(OPERATOR_PATHS) and config["DIAGNOSTICS_TOKEN"]:
         if not _matches(_bearer_token(), [config["DIAGNOSTICS_TOKEN"]]):
             raise _unauthorized("This endpoint needs Authorization: Bearer <diagnostics token>.", "bearer")
         return
-    if keys and path.startswith("/api/") and not path.startswith(PUBLIC_API_PATHS):
-        if not _matches(request.headers.get("X-API-Key"), keys):
+    if not tenants.open and path.startswith("/api/") and not path.startswith(PUBLIC_API_PATHS):
+        key = _matching(request.headers.get("X-API-Key"), tenants.keys)
+        if key is None:
             raise _unauthorized("Send a valid API key in the X-API-Key header.", "api-key")
+        g.tenant = tenants.tenant_for(key)
 
 
 def add_headers(response):
@@ -78,6 +94,9 @@ def add_headers(response):
 
 
 def init_app(app):
-    """Register the access check and the response headers."""
+    """The tenants (keys and the secret, checked now), the access check and the response headers."""
+    from . import tenancy
+
+    tenancy.init_app(app)
     app.before_request(check_access)
     app.after_request(add_headers)

@@ -1,7 +1,8 @@
 """The use cases that HTTP and the CLI share: validate-and-store, analyze an upload or a stored crop.
 
-One function each, so the blueprints and `flask analyze` run the same code. It works on bytes and
-ids, never on a request; the current app's registry, crop store and settings are used.
+One function each, so the blueprints and `flask analyze` run the same code. It works on bytes, ids
+and the calling tenant (ananacare.tenancy), never on a request; the current app's registry, crop
+store and settings are used. Every crop is stored and looked up in its tenant's namespace.
 """
 import math
 
@@ -9,6 +10,7 @@ from flask import current_app
 
 from .errors import ApiError
 from .image_cache import crop_store
+from .image_cache.base import not_found
 from .models import model_registry
 from .observability import current_timer, metrics
 from .preprocess import PipelineSettings, analyze_crop, validate_image
@@ -20,26 +22,28 @@ def pipeline_settings(profile=None):
     return PipelineSettings.from_config(current_app.config, profile)
 
 
-def validate_and_store(data, profile=None):
+def validate_and_store(data, tenant, profile=None):
     """Run the validate pipeline on a photo's bytes and store the crop when a face was found."""
-    return _validate_and_store(data, pipeline_settings(profile))
+    return _validate_and_store(data, tenant, pipeline_settings(profile))
 
 
-def _validate_and_store(data, settings):
+def _validate_and_store(data, tenant, settings):
     timer = current_timer()
-    validation = validate_image(data, model_registry(), settings, timer)
+    image_id = tenant.image_id(data, settings.crop_settings())
+    validation = validate_image(data, model_registry(), settings, timer, image_id)
     if validation.crop is not None:
         with timer.stage("store"):
-            crop_store().put(validation.image_id, validation.crop,
-                             {"settings": settings.crop_settings(), "validation": validation.to_dict(),
-                              "landmarks": validation.mesh.to_dict(decimals=3)})
+            crop_store().put(image_id, validation.crop,
+                             {"tenant": tenant.name, "settings": settings.crop_settings(),
+                              "validation": validation.to_dict(), "landmarks": validation.mesh.to_dict(decimals=3)},
+                             tenant.namespace)
     return validation
 
 
-def analyze_upload(data, models=None, profile=None):
+def analyze_upload(data, tenant, models=None, profile=None):
     """Validate and store a photo, then analyse its crop; 422 `no_face_detected` without a face."""
     settings = pipeline_settings(profile)
-    validation = _validate_and_store(data, settings)
+    validation = _validate_and_store(data, tenant, settings)
     if validation.crop is None:
         raise ApiError("no_face_detected", "No face was found in the photo.", 422,
                        {"checks": [check.to_dict() for check in validation.checks]})
@@ -50,9 +54,9 @@ def analyze_upload(data, models=None, profile=None):
             "unavailable": unavailable}
 
 
-def analyze_stored(image_id, models=None):
-    """Analyse a crop stored by an earlier call (404 unknown, 422 corrupt)."""
-    stored = load_crop(image_id)
+def analyze_stored(image_id, tenant, models=None):
+    """Analyse a crop the tenant stored by an earlier call (404 unknown or another's, 422 corrupt)."""
+    stored = load_crop(image_id, tenant)
     margin = stored.metadata["settings"]["margin"]
     angle = ((stored.metadata.get("validation") or {}).get("crop") or {}).get("angle_degrees", 0.0)
     mesh = Mesh.from_dict(stored.metadata["landmarks"]) if "landmarks" in stored.metadata else None
@@ -64,15 +68,21 @@ def analyze_stored(image_id, models=None):
 _LOOKUP_RESULTS = {404: "miss", 422: "corrupt", 503: "error"}
 
 
-def load_crop(image_id):
-    """A stored crop by id, counted as a crop-store hit, miss, corrupt entry or error."""
+def load_crop(image_id, tenant):
+    """The tenant's stored crop by id, counted as a crop-store hit, miss, corrupt entry or error."""
     store = crop_store()
     try:
         with current_timer().stage("load"):
-            stored = store.get(image_id)
+            stored = store.get(image_id, tenant.namespace)
     except ApiError as error:
         if error.status in _LOOKUP_RESULTS:
             metrics().crop_lookups.labels(store.backend, _LOOKUP_RESULTS[error.status]).inc()
         raise
     metrics().crop_lookups.labels(store.backend, "hit").inc()
     return stored
+
+
+def delete_crop(image_id, tenant):
+    """Erase the tenant's crop now; 404 when it holds nothing under the id."""
+    if not crop_store().delete(image_id, tenant.namespace):
+        raise not_found(image_id, "unknown or already deleted")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from photos import jpeg
+from tenants import entry_paths, stored as stored_crop
 
 
 def _validate(client, name="astronaut"):
@@ -78,7 +79,7 @@ def test_json_without_image_id_is_400(client, payload):
 
 def test_corrupt_entry_is_422_and_removed(client, app):
     image_id = _validate(client)["image_id"]
-    crop_path = app.extensions["ananacare"]["crops"]._paths(image_id)[1]
+    crop_path = entry_paths(app, image_id)[1]
     with open(crop_path, "r+b") as handle:
         handle.seek(200)
         handle.write(b"\x00garbage\x00")
@@ -93,7 +94,7 @@ def test_stored_landmarks_match_a_fresh_mesh_run_on_the_crop(client, app):
     from ananacare.preprocess.landmarks import Mesh, run_mesh
 
     image_id = _validate(client)["image_id"]
-    stored = app.extensions["ananacare"]["crops"].get(image_id)
+    stored = stored_crop(app, image_id)
     kept = Mesh.from_dict(stored.metadata["landmarks"])
     fresh = run_mesh(stored.image, stored.metadata["settings"]["margin"], app.extensions["ananacare"]["models"],
                      "face_landmarks")

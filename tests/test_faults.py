@@ -12,6 +12,8 @@ from PIL import ImageEnhance
 
 from ananacare import load_models
 from ananacare.image_cache import FileCropStore
+from ananacare.image_cache.base import entry_key
+from ananacare.tenancy import TenantDirectory
 from photos import encode, jpeg, photo
 from redis_server import RedisServer
 from server import ROOT, call, gunicorn
@@ -56,10 +58,11 @@ def test_worker_killed_mid_write_never_leaves_a_partial_crop(tmp_path):
         assert call(base, "/readyz")[0] == 200
     # no committed entry in the store is partial: each one verifies (checksum, square, size)
     store = FileCropStore(tmp_path / "crops", ttl_seconds=3600)
-    committed = [image_id for image_id, _ in store._entries()]
-    assert set(served) <= set(committed)
-    for image_id in committed:
-        assert store.get(image_id).image.size == (512, 512)
+    committed = [key for key, _ in store._entries()]
+    namespace = TenantDirectory("", "").anonymous.namespace  # the open-mode tenant the server used
+    assert {entry_key(image_id, namespace) for image_id in served} <= set(committed)
+    for key in committed:
+        assert store.get(key).image.size == (512, 512)
 
 
 def test_redis_down_mid_run_gives_503_then_recovers(make_app, tmp_path):
@@ -102,13 +105,14 @@ def _store_failure(tmp_path, cache_dir, mode):
     result = subprocess.run([sys.executable, "-c", script, str(cache_dir), mode], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return {**json.loads(result.stdout.strip().splitlines()[-1]), "log": result.stderr}
 
 
 def test_full_crop_store_is_a_clear_503(tmp_path):
     answer = _store_failure(tmp_path, tmp_path / "crops", "full")
     assert answer["status"] == 503 and answer["body"]["error"]["code"] == "cache_unavailable"
-    assert "File too large" in answer["body"]["error"]["details"]["reason"]
+    assert answer["body"]["error"]["details"] == {"backend": "filesystem"}  # no paths or OS words for clients
+    assert "File too large" in answer["log"]  # they go to the operator's log
     leftovers = [name for _, _, names in os.walk(tmp_path / "crops") for name in names]
     assert leftovers == []  # the failed temporary file was removed
 

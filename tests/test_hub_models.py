@@ -15,6 +15,7 @@ from ananacare import load_models
 from build_models import COLOUR_INPUT, SKIN_LABELS, colour_probabilities
 from photos import jpeg
 from server import ROOT, free_port
+from tenants import stored as stored_crop
 from test_model_files import LFS_POINTER
 
 ANALYZERS = """
@@ -79,7 +80,7 @@ def test_hub_models_predict_through_by_id(analyzer_app):
     assert body["unavailable"] == {}
     models = body["results"]["models"]
 
-    crop = app.extensions["ananacare"]["crops"].get(image_id).image
+    crop = stored_crop(app, image_id).image
     registry = app.extensions["ananacare"]["models"]
     hub_cache = os.path.join(os.environ["HF_HOME"], "hub")
     assert registry.state("skin_type").path.startswith(hub_cache)  # the HF cache, no private folder

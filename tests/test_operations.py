@@ -80,7 +80,7 @@ def test_access_log_is_json_with_request_id(client):
 def locked(make_app):
     from ananacare import load_models
 
-    app = make_app(API_KEYS="key-one, key-two", DIAGNOSTICS_TOKEN="ops-token")
+    app = make_app(API_KEYS="key-one, key-two", DIAGNOSTICS_TOKEN="ops-token", SECRET_KEY="s" * 32)
     load_models(app)
     return app.test_client()
 
@@ -103,10 +103,10 @@ def test_diagnostics_token_guards_operators_paths(locked):
 
 def test_diagnostics_never_show_secrets(make_app, monkeypatch):
     monkeypatch.setenv("SOME_SECRET", "hunter2-value")
-    app = make_app(API_KEYS="key-secret-1", DIAGNOSTICS_TOKEN="ops-secret-2")
+    app = make_app(API_KEYS="key-secret-1", DIAGNOSTICS_TOKEN="ops-secret-2", SECRET_KEY="server-secret-3-xyz")
     text = app.test_client().get("/api/diagnostics", headers={"Authorization": "Bearer ops-secret-2"}).get_data(
         as_text=True)
-    for secret in ("hunter2-value", "key-secret-1", "ops-secret-2"):
+    for secret in ("hunter2-value", "key-secret-1", "ops-secret-2", "server-secret-3-xyz"):
         assert secret not in text
 
 

@@ -4,8 +4,9 @@ from flask_smorest import Blueprint
 
 from ..errors import ApiError
 from ..image_cache import check_image_id
+from ..security import current_tenant
 from ..service import analyze_stored, analyze_upload
-from .common import requested_profile, uploaded_image_bytes
+from .common import parse_json_body, requested_profile, uploaded_image_bytes
 from .schemas import IMAGE_BODY, PROFILE_PARAMETER, AnalysisSchema, ByIdRequestSchema
 
 bp = Blueprint("analyze", __name__, url_prefix="/api/analyze",
@@ -21,7 +22,7 @@ def analyze_image_route():
     """Validate the photo (same pipeline as validate), store its crop, analyse it."""
     profile = requested_profile()
     data = uploaded_image_bytes()
-    return analyze_upload(data, _models_from_form_or_query(), profile)
+    return analyze_upload(data, current_tenant(), _models_from_form_or_query(), profile)
 
 
 @bp.route("/by-id", methods=["POST"])
@@ -30,7 +31,7 @@ def analyze_image_route():
 def analyze_by_id_route():
     """Analyse a crop stored by an earlier validate or analyze call."""
     image_id, models = _by_id_payload()
-    return analyze_stored(image_id, models)
+    return analyze_stored(image_id, current_tenant(), models)
 
 
 def _models_from_form_or_query():
@@ -42,7 +43,7 @@ def _models_from_form_or_query():
 
 
 def _by_id_payload():
-    payload = request.get_json(silent=True)
+    payload = parse_json_body()
     if payload is None:
         raise ApiError("invalid_json", 'Send a JSON object such as {"image_id": "..."} with '
                        "Content-Type application/json.", 400)

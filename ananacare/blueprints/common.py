@@ -1,4 +1,6 @@
 """HTTP input shared by the blueprints (below them; blueprints never import each other)."""
+import json
+
 from flask import request
 
 from ..errors import ApiError
@@ -46,3 +48,13 @@ def requested_profile():
         raise ApiError("invalid_profile", f"Unknown quality profile {profile[:40]!r}.", 400,
                        {"profiles": list(PROFILES)})
     return profile
+
+
+def parse_json_body():
+    """The JSON body as Python data; None when it is absent or not JSON (too deep a nesting included)."""
+    if not request.is_json:
+        return None
+    try:
+        return json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        return None

@@ -4,10 +4,10 @@ import io
 from flask import send_file
 from flask_smorest import Blueprint
 
-from ..image_cache import check_image_id, crop_store
-from ..image_cache.base import not_found
+from ..image_cache import check_image_id
 from ..preprocess.overlay import draw_overlay, geometry_from_dict
-from ..service import load_crop
+from ..security import current_tenant
+from ..service import delete_crop, load_crop
 
 bp = Blueprint("images", __name__, url_prefix="/api/images", description="Stored square face crops.")
 
@@ -29,7 +29,7 @@ def _png_response(image, etag):
 @bp.doc(responses=PNG_RESPONSE)
 def get_image(image_id):
     """The stored crop as a PNG (verified on read: 404 unknown or expired, 422 corrupt)."""
-    stored = load_crop(check_image_id(image_id))
+    stored = load_crop(check_image_id(image_id), current_tenant())
     return _png_response(stored.image, stored.metadata["sha256"])
 
 
@@ -37,7 +37,7 @@ def get_image(image_id):
 @bp.doc(responses=PNG_RESPONSE)
 def get_overlay(image_id):
     """The crop with the face box, the detector's keypoints and the 468-point mesh drawn on it."""
-    stored = load_crop(check_image_id(image_id))
+    stored = load_crop(check_image_id(image_id), current_tenant())
     validation = stored.metadata.get("validation") or {}
     face = (validation.get("faces") or [None])[0] if validation.get("crop") else None  # box needs the geometry
     geometry = geometry_from_dict(validation["crop"]) if face else None
@@ -50,7 +50,5 @@ def get_overlay(image_id):
 @bp.response(204)
 def delete_image(image_id):
     """Erase a stored crop now (privacy); 404 when nothing was stored under the id."""
-    store = crop_store()
-    if not store.delete(check_image_id(image_id)):
-        raise not_found(image_id, "unknown or already deleted")
+    delete_crop(check_image_id(image_id), current_tenant())
     return ""

@@ -1,6 +1,7 @@
 """POST /api/validate/image: is this photo usable, and where is its square face crop."""
 from flask_smorest import Blueprint
 
+from ..security import current_tenant
 from ..service import validate_and_store
 from .common import requested_profile, uploaded_image_bytes
 from .schemas import IMAGE_BODY, PROFILE_PARAMETER, ValidationSchema
@@ -15,4 +16,4 @@ bp = Blueprint("validate", __name__, url_prefix="/api/validate",
 def validate_image_route():
     """Validate a photo; a photo that fails quality is `valid: false`, not an error."""
     profile = requested_profile()
-    return validate_and_store(uploaded_image_bytes(), profile).to_dict()
+    return validate_and_store(uploaded_image_bytes(), current_tenant(), profile).to_dict()

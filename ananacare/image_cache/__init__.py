@@ -1,7 +1,8 @@
 """The crop store shared by validate and analyze: filesystem (default) or Redis, one interface.
 
-put(image_id, crop, metadata), get(image_id) -> StoredCrop (verified), delete(image_id), prune(),
-stats(). Chosen by CACHE_URL (redis://...), falling back to Railway's REDIS_URL.
+put(image_id, crop, metadata, namespace), get(image_id, namespace) -> StoredCrop (verified),
+delete(image_id, namespace), prune(), sweep_if_due(interval), stats(). The namespace is the tenant's:
+an id looked up under another tenant's namespace is not found. Chosen by CACHE_URL (redis://...), falling back to Railway's REDIS_URL.
 """
 import os
 
@@ -9,9 +10,10 @@ from flask import current_app
 
 from .base import CROP_FORMAT, StoredCrop, check_image_id, encode_crop
 from .filesystem import CROP_SUFFIX, FileCropStore
+from .retention import Sweeper, sweep_interval
 
 __all__ = ["CROP_FORMAT", "CROP_SUFFIX", "FileCropStore", "StoredCrop", "check_image_id", "crop_store",
-           "encode_crop", "init_app", "make_store"]
+           "encode_crop", "init_app", "make_store", "start_sweeper"]
 
 
 def make_store(config):
@@ -32,3 +34,11 @@ def init_app(app):
 def crop_store():
     """The current app's crop store."""
     return current_app.extensions["ananacare"]["crops"]
+
+
+def start_sweeper(app):
+    """Start this process's retention sweeper for the app's store (gunicorn: in each worker)."""
+    state = app.extensions["ananacare"]
+    if state.get("sweeper") is None:
+        state["sweeper"] = Sweeper(state["crops"], sweep_interval(app.config)).start()
+    return state["sweeper"]

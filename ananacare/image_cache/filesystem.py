@@ -4,17 +4,20 @@ Files live under CACHE_DIR as <id[:2]>/<id>.tiff and <id>.json. Both are written
 file and renamed into place, crop first and metadata last, so a reader never sees a partial
 crop: the metadata is the commit marker, and it carries the crop's sha256.
 """
+import fcntl
 import json
 import os
 import tempfile
 import threading
 import time
 
-from .base import IMAGE_ID_PATTERN, check_image_id, crop_record, not_found, open_entry, unavailable
+from .base import IMAGE_ID_PATTERN, crop_record, entry_key, not_found, open_entry, unavailable
 
 _TEMP_PREFIX = ".tmp-"
 CROP_SUFFIX = ".tiff"
 _EVICTION_EVERY = 512  # puts between size checks; each walks the folder, off the request thread
+_ORPHAN_GRACE_SECONDS = 60  # a crop without metadata this old was never committed (a put takes ms)
+_SWEEP_LOCK = ".sweep"
 
 
 class FileCropStore:
@@ -29,15 +32,24 @@ class FileCropStore:
         self._puts = 0
         self._evicting = threading.Lock()
 
-    def _paths(self, image_id):
-        folder = os.path.join(self.root, image_id[:2])
-        return folder, os.path.join(folder, image_id + CROP_SUFFIX), os.path.join(folder, image_id + ".json")
+    def _paths(self, key):
+        folder = os.path.join(self.root, key[:2])
+        return folder, os.path.join(folder, key + CROP_SUFFIX), os.path.join(folder, key + ".json")
 
-    def put(self, image_id, crop, metadata):
+    def _io(self, operation, *args):
+        """Run a filesystem call; any OS error but a missing file is a 503 that keeps the data."""
+        try:
+            return operation(*args)
+        except FileNotFoundError:
+            raise
+        except OSError as error:
+            raise unavailable(self.backend, error) from None
+
+    def put(self, image_id, crop, metadata, namespace=""):
         """Store a crop atomically; returns the metadata as stored."""
-        check_image_id(image_id)
+        key = entry_key(image_id, namespace)
         payload, stored = crop_record(image_id, crop, metadata, self.ttl_seconds)
-        folder, crop_path, meta_path = self._paths(image_id)
+        folder, crop_path, meta_path = self._paths(key)
         try:
             os.makedirs(folder, exist_ok=True)
             _atomic_write(folder, crop_path, payload)
@@ -59,56 +71,104 @@ class FileCropStore:
                     self._evicting.release()
             threading.Thread(target=run, name="crop-eviction", daemon=True).start()
 
-    def get(self, image_id):
-        """The stored crop, verified (checksum, square, expected size); 404 or 422 otherwise."""
-        check_image_id(image_id)
-        _, crop_path, meta_path = self._paths(image_id)
+    def get(self, image_id, namespace=""):
+        """The stored crop, verified (checksum, square, expected size); 404, 422 or 503 otherwise."""
+        key = entry_key(image_id, namespace)
+        _, crop_path, meta_path = self._paths(key)
         try:
-            with open(meta_path, "rb") as handle:
-                metadata = json.loads(handle.read())
+            raw = self._io(_read, meta_path)
         except FileNotFoundError:
             raise not_found(image_id, "unknown or expired") from None
-        except (ValueError, OSError):
+        try:
+            metadata = json.loads(raw)
+        except ValueError:
             metadata = None
-        return open_entry(self, image_id, metadata, lambda: _read_or_none(crop_path))
+        return open_entry(self, key, image_id, metadata, lambda: self._read_payload(crop_path))
 
-    def delete(self, image_id):
+    def _read_payload(self, path):
+        try:
+            return self._io(_read, path)
+        except FileNotFoundError:
+            return None
+
+    def has_key(self, key):
+        """Whether an entry's metadata (its commit marker) is on disk."""
+        return self._io(os.path.exists, self._paths(key)[2])
+
+    def delete(self, image_id, namespace=""):
         """Remove a crop and its metadata; True if anything was there."""
-        check_image_id(image_id)
-        _, crop_path, meta_path = self._paths(image_id)
+        return self.remove_key(entry_key(image_id, namespace))
+
+    def remove_key(self, key):
+        """Remove an entry's files, metadata first so the entry is gone at once; True if any were there."""
+        _, crop_path, meta_path = self._paths(key)
         removed = False
-        for path in (meta_path, crop_path):  # metadata first: the entry is gone at once
+        for path in (meta_path, crop_path):
             try:
-                os.remove(path)
+                self._io(os.remove, path)
                 removed = True
             except FileNotFoundError:
                 pass
         return removed
 
     def _entries(self):
-        """(image_id, metadata path) of every committed entry."""
+        """(key, metadata path) of every committed entry."""
         for folder, _, names in os.walk(self.root):
             for name in names:
                 if name.endswith(".json") and IMAGE_ID_PATTERN.fullmatch(name[:-5]):
                     yield name[:-5], os.path.join(folder, name)
 
     def prune(self, now=None):
-        """Delete expired entries and stale temporary files; returns how many entries went."""
+        """Delete expired entries, orphaned crops (their metadata never written) and stale
+        temporary files; then apply the size bound. Returns how many entries and orphans went."""
         now = time.time() if now is None else now
         removed = 0
         for folder, _, names in os.walk(self.root):
+            present = set(names)
             for name in names:
                 path = os.path.join(folder, name)
-                if name.startswith(_TEMP_PREFIX) and _age(path, now) > 600:
-                    _remove_quietly(path)
-        for image_id, meta_path in list(self._entries()):
+                orphan = name.endswith(CROP_SUFFIX) and name[:-len(CROP_SUFFIX)] + ".json" not in present
+                if (name.startswith(_TEMP_PREFIX) or orphan) and _age(path, now) > _ORPHAN_GRACE_SECONDS:
+                    removed += int(_remove_quietly(path) and orphan)
+        for key, meta_path in list(self._entries()):
             try:
                 with open(meta_path, "rb") as handle:
                     expired = json.loads(handle.read()).get("expires_at", 0) < now
-            except (OSError, ValueError, AttributeError):
+            except FileNotFoundError:
+                continue
+            except OSError:
+                continue  # unreadable now is not proof of anything: try again next sweep
+            except (ValueError, AttributeError):
                 expired = True
-            removed += int(expired and self.delete(image_id))
+            removed += int(expired and self.remove_key(key))
         return removed + self.evict()
+
+    def sweep_if_due(self, interval, now=None):
+        """prune() if no process sharing this folder has swept within `interval` seconds.
+
+        Workers (and replicas on one volume) all call this on a timer; an exclusive lock on a file
+        in the folder and the time written in it make one of them sweep per interval. Returns the
+        number removed, or None when another process swept or is sweeping.
+        """
+        now = time.time() if now is None else now
+        os.makedirs(self.root, exist_ok=True)
+        with open(os.path.join(self.root, _SWEEP_LOCK), "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            handle.seek(0)
+            try:
+                last = float(handle.read() or 0)
+            except ValueError:
+                last = 0.0
+            if now - last < interval * 0.9:
+                return None
+            removed = self.prune(now)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(repr(time.time()))
+            return removed
 
     def evict(self):
         """Delete the oldest entries beyond max_entries; returns how many went."""
@@ -116,25 +176,24 @@ class FileCropStore:
             return 0
         entries = sorted(self._entries(), key=lambda entry: _mtime(entry[1]))
         excess = entries[: max(0, len(entries) - self.max_entries)]
-        return sum(self.delete(image_id) for image_id, _ in excess)
+        return sum(self.remove_key(key) for key, _ in excess)
 
     def stats(self):
-        """Entry count and bytes on disk (walks the folder: for diagnostics, not hot paths)."""
-        entries = size = 0
+        """Entries, orphaned crops and bytes on disk (walks the folder: for diagnostics, not hot paths)."""
+        entries = orphans = size = 0
         for folder, _, names in os.walk(self.root):
+            present = set(names)
             for name in names:
                 entries += name.endswith(".json") and not name.startswith(_TEMP_PREFIX)
+                orphans += name.endswith(CROP_SUFFIX) and name[:-len(CROP_SUFFIX)] + ".json" not in present
                 size += _size(os.path.join(folder, name))
-        return {"backend": self.backend, "path": self.root, "entries": entries, "bytes": size,
-                "ttl_seconds": self.ttl_seconds, "max_entries": self.max_entries}
+        return {"backend": self.backend, "path": self.root, "entries": entries, "orphans": orphans,
+                "bytes": size, "ttl_seconds": self.ttl_seconds, "max_entries": self.max_entries}
 
 
-def _read_or_none(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
+def _read(path):
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def _atomic_write(folder, path, payload):
@@ -169,5 +228,6 @@ def _size(path):
 def _remove_quietly(path):
     try:
         os.remove(path)
+        return True
     except OSError:
-        pass
+        return False

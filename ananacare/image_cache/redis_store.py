@@ -6,11 +6,12 @@ the size bound (oldest evicted first). Redis being down is a 503 `cache_unavaila
 reconnects by itself when it is back.
 """
 import json
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
-from .base import check_image_id, crop_record, not_found, open_entry, unavailable
+from .base import crop_record, entry_key, not_found, open_entry, unavailable
 
 
 def redact(url):
@@ -36,8 +37,8 @@ class RedisCropStore:
         self._prefix = prefix
         self._index = prefix + "index"
 
-    def _key(self, image_id):
-        return self._prefix + image_id
+    def _redis_key(self, key):
+        return self._prefix + key
 
     def _call(self, operation):
         try:
@@ -45,16 +46,16 @@ class RedisCropStore:
         except redis.RedisError as error:
             raise unavailable(self.backend, error) from None
 
-    def put(self, image_id, crop, metadata):
+    def put(self, image_id, crop, metadata, namespace=""):
         """Store crop and metadata in one transaction with the TTL; evict beyond max_entries."""
-        check_image_id(image_id)
+        key = entry_key(image_id, namespace)
         payload, stored = crop_record(image_id, crop, metadata, self.ttl_seconds)
 
         def write():
             pipe = self._redis.pipeline(transaction=True)
-            pipe.hset(self._key(image_id), mapping={"crop": payload, "meta": json.dumps(stored)})
-            pipe.expire(self._key(image_id), int(self.ttl_seconds))
-            pipe.zadd(self._index, {image_id: stored["created_at"]})
+            pipe.hset(self._redis_key(key), mapping={"crop": payload, "meta": json.dumps(stored)})
+            pipe.expire(self._redis_key(key), int(self.ttl_seconds))
+            pipe.zadd(self._index, {key: stored["created_at"]})
             pipe.execute()
             if self.max_entries:
                 self._evict_beyond(self.max_entries)
@@ -68,50 +69,66 @@ class RedisCropStore:
             return 0
         oldest = [member.decode() for member, _ in self._redis.zpopmin(self._index, excess)]
         if oldest:
-            self._redis.delete(*(self._key(image_id) for image_id in oldest))
+            self._redis.delete(*(self._redis_key(key) for key in oldest))
         return len(oldest)
 
-    def get(self, image_id):
-        """The stored crop, verified; 404 unknown or expired, 422 corrupt (and removed)."""
-        check_image_id(image_id)
-        meta, payload = self._call(lambda: self._redis.hmget(self._key(image_id), "meta", "crop"))
+    def get(self, image_id, namespace=""):
+        """The stored crop, verified; 404 unknown or expired, 422 corrupt (and removed), 503 unreachable."""
+        key = entry_key(image_id, namespace)
+        meta, payload = self._call(lambda: self._redis.hmget(self._redis_key(key), "meta", "crop"))
         if meta is None and payload is None:
             raise not_found(image_id, "unknown or expired")
         try:
             metadata = json.loads(meta) if meta is not None else None
         except ValueError:
             metadata = None
-        return open_entry(self, image_id, metadata, lambda: payload)
+        return open_entry(self, key, image_id, metadata, lambda: payload)
 
-    def delete(self, image_id):
+    def has_key(self, key):
+        """Whether an entry's metadata is in Redis."""
+        return bool(self._call(lambda: self._redis.hexists(self._redis_key(key), "meta")))
+
+    def delete(self, image_id, namespace=""):
         """Remove a crop; True if it was there."""
-        check_image_id(image_id)
+        return self.remove_key(entry_key(image_id, namespace))
 
+    def remove_key(self, key):
+        """Remove an entry and its index member; True if it was there."""
         def remove():
             pipe = self._redis.pipeline(transaction=True)
-            pipe.delete(self._key(image_id))
-            pipe.zrem(self._index, image_id)
+            pipe.delete(self._redis_key(key))
+            pipe.zrem(self._index, key)
             return pipe.execute()[0] > 0
 
         return self._call(remove)
 
     def prune(self, now=None):
-        """Drop index members whose crops Redis has expired; then apply the size bound."""
+        """Drop index members of expired or vanished crops (Redis deletes the crops by their TTL);
+        then apply the size bound. Returns how many index members went."""
+        now = time.time() if now is None else now
+
         def sweep():
-            removed = 0
+            removed = self._redis.zremrangebyscore(self._index, "-inf", now - self.ttl_seconds)
             members = [m.decode() for m in self._redis.zrange(self._index, 0, -1)]
             for start in range(0, len(members), 500):
                 batch = members[start:start + 500]
                 pipe = self._redis.pipeline(transaction=False)
-                for image_id in batch:
-                    pipe.exists(self._key(image_id))
-                gone = [image_id for image_id, exists in zip(batch, pipe.execute()) if not exists]
+                for key in batch:
+                    pipe.exists(self._redis_key(key))
+                gone = [key for key, exists in zip(batch, pipe.execute()) if not exists]
                 if gone:
                     self._redis.zrem(self._index, *gone)
                     removed += len(gone)
             return removed + (self._evict_beyond(self.max_entries) if self.max_entries else 0)
 
         return self._call(sweep)
+
+    def sweep_if_due(self, interval, now=None):
+        """prune() if no process using this Redis has swept within `interval` seconds (a key set
+        with NX and an expiry elects one sweeper per interval across workers and replicas)."""
+        claimed = self._call(lambda: self._redis.set(self._prefix + "sweep", "1", nx=True,
+                                                     px=max(1, int(interval * 900))))
+        return self.prune(now) if claimed else None
 
     def stats(self):
         """Entries in the index, memory used, and whether Redis answers."""

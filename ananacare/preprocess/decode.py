@@ -6,6 +6,7 @@ cost of a 12 MP upload; every image is reduced to a working size of at most
 2 x `max_side` on its long side, and all face coordinates are mapped back to the source.
 """
 import io
+import logging
 import warnings
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ApiError
+
+log = logging.getLogger(__name__)
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
 _SIGNATURES = [
@@ -81,8 +84,10 @@ def require_allowed_format(data):
 
 
 def _undecodable(error):
-    return ApiError("undecodable_image", f"The image could not be decoded: {error}", 422,
-                    {"reason": f"{type(error).__name__}: {error}"})
+    """422 for the client (the kind of failure only); the decoder's own words go to the log."""
+    log.info("undecodable image: %s: %s", type(error).__name__, error)
+    return ApiError("undecodable_image", "The image could not be decoded: the file is damaged, truncated or "
+                    "not a complete image.", 422, {"reason": type(error).__name__})
 
 
 def _too_large(width, height, max_pixels):

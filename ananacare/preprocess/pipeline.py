@@ -4,8 +4,6 @@ bytes -> sniff -> open under limits -> draft decode -> EXIF -> RGB -> detect (sh
 range) -> confirm each face with the mesh model's face flag -> measure and check the primary
 face -> square crop.
 """
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,13 +47,6 @@ class PipelineSettings:
                 "decode_max_side": self.decode_max_side, "pipeline": PIPELINE_VERSION}
 
 
-def image_id_for(data, settings):
-    """32 hex chars from the upload's bytes and the crop settings: same upload, same id."""
-    digest = hashlib.sha256(json.dumps(settings.crop_settings(), sort_keys=True).encode())
-    digest.update(data)
-    return digest.hexdigest()[:32]
-
-
 @dataclass
 class Validation:
     """What validate learned about one upload; `crop` is None when no face was found."""
@@ -83,8 +74,9 @@ class Validation:
         }
 
 
-def validate_image(data, registry, settings, timer=NULL_TIMER):
-    """Decode, find faces, measure and check quality, and cut the square crop of the primary face."""
+def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
+    """Decode, find faces, measure and check quality, and cut the square crop of the primary face
+    (`image_id` names that crop in the answer; the caller derives it, see ananacare.tenancy)."""
     thresholds = settings.thresholds()
     with timer.stage("decode"):
         decoded = decode_image(data, settings.max_pixels, settings.decode_max_side)
@@ -105,5 +97,5 @@ def validate_image(data, registry, settings, timer=NULL_TIMER):
         crop = cut_square(decoded.image, geometry)
         # rounded as stored beside the crop, so analyze/image and analyze/by-id see the same points
         mesh = Mesh(np.round(evidence[0].points_in_crop(geometry), 3), evidence[0].mesh.face_flag)
-    return Validation(image_id_for(data, settings), all(c.passed for c in checks), checks, faces, image,
+    return Validation(image_id, all(c.passed for c in checks), checks, faces, image,
                       settings.quality_profile, crop, geometry.scaled(to_source), mesh)
