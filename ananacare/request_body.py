@@ -10,7 +10,6 @@ get a limit of their own, a few KB, since nothing the API takes as JSON is large
 import io
 import socket
 import threading
-import time
 
 from flask import current_app, request
 

@@ -2,7 +2,8 @@
 
 put(image_id, crop, metadata, namespace), get(image_id, namespace) -> StoredCrop (verified),
 delete(image_id, namespace), prune(), sweep_if_due(interval), stats(). The namespace is the tenant's:
-an id looked up under another tenant's namespace is not found. Chosen by CACHE_URL (redis://...), falling back to Railway's REDIS_URL.
+an id looked up under another tenant's namespace is not found. Chosen by CACHE_URL (redis://...),
+falling back to Railway's REDIS_URL.
 """
 import os
 
