@@ -23,6 +23,7 @@ DEFAULTS = {
     # Input limits
     "MAX_UPLOAD_BYTES": 25 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 50_000_000,
+    "MAX_DECODE_BYTES": 224 * 1024 * 1024,  # memory one decoded image may take (WebP: ~16 B/px -> 14.7 MP)
     "DECODE_MAX_SIDE": 1600,  # JPEG draft mode decodes at the smallest scale keeping this side
     "BODY_TIMEOUT_SECONDS": 120,  # longest time a request body may take to arrive (408 after)
     "BODY_MIN_RATE": 16 * 1024,  # bytes/s a body must keep up after a 5 s grace (408 below)
@@ -73,6 +74,7 @@ class SettingsSchema(Schema):
     CROP_MARGIN = fields.Float(validate=validate.Range(min=0.0, max=2.0))
     MAX_UPLOAD_BYTES = fields.Integer(validate=validate.Range(min=1024))
     MAX_IMAGE_PIXELS = fields.Integer(validate=validate.Range(min=1))
+    MAX_DECODE_BYTES = fields.Integer(validate=validate.Range(min=1048576))
     DECODE_MAX_SIDE = fields.Integer(validate=validate.Range(min=128))
     BODY_TIMEOUT_SECONDS = fields.Float(validate=validate.Range(min=1, max=3600))
     BODY_MIN_RATE = fields.Integer(validate=validate.Range(min=1))

@@ -121,17 +121,57 @@ def _draft_size(size, max_side):
     return (max(1, int(width * factor)), max(1, int(height * factor))) if factor < 1 else size
 
 
-def _to_rgb(image):
-    """Any Pillow mode to 8-bit RGB; 16-bit and float data are scaled, not clipped."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        values = np.asarray(image, dtype=np.float32)
-        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
-        if image.mode == "F":
-            low, top = float(values.min()), float(values.max())
-            values = values - low
-            top = max(top - low, 1e-6)
-        grey = np.clip(values * (255.0 / top), 0, 255).astype(np.uint8)
-        return Image.fromarray(grey).convert("RGB")
+# Bytes a source pixel costs while Pillow holds the decoded image (bench/decode_memory.py measured
+# them): one for 1-bit, grey and palette, two for 16-bit grey, four for every other mode. Pillow's
+# WebP decoder holds about four RGBA copies of the image at once: 15.4 bytes a pixel measured.
+_WEBP_BYTES_PER_PIXEL = 16
+_BAND_ROWS = 64  # output rows converted at a time: no full-size converted copy of a big photo
+
+
+def decode_cost(fmt, image):
+    """Bytes the decoded image will take (after any JPEG draft reduction)."""
+    if fmt == "WEBP":
+        per_pixel = _WEBP_BYTES_PER_PIXEL
+    elif image.mode in ("1", "L", "P"):
+        per_pixel = 1
+    elif image.mode.startswith("I;16"):
+        per_pixel = 2
+    else:
+        per_pixel = 4
+    return image.width * image.height * per_pixel, per_pixel
+
+
+def require_decode_budget(fmt, image, max_bytes):
+    """413 `image_too_large` when decoding this image would take more than `max_bytes` of memory;
+    the message names this format's own pixel limit."""
+    cost, per_pixel = decode_cost(fmt, image)
+    if cost > max_bytes:
+        limit = max_bytes // per_pixel
+        raise ApiError("image_too_large", f"A {fmt} image of {image.width}x{image.height} pixels needs about "
+                       f"{cost // 1048576} MiB to decode; the limit for this kind of image is {limit} pixels "
+                       f"(about {int((limit * 4 / 3) ** 0.5)}x{int((limit * 3 / 4) ** 0.5)}).", 413,
+                       {"width": image.width, "height": image.height, "max_pixels": limit, "format": fmt,
+                        "mode": image.mode})
+
+
+def _levels(image):
+    """(black, white) input levels of a 16-bit or float image, for the whole image; None otherwise."""
+    if image.mode.startswith("I;16"):
+        return 0.0, 65535.0
+    if image.mode == "I":
+        return 0.0, 65535.0 if image.getextrema()[1] > 255 else 255.0
+    if image.mode == "F":
+        low, high = image.getextrema()
+        return float(low), max(float(high), float(low) + 1e-6)
+    return None
+
+
+def _to_rgb(image, levels=None):
+    """Any Pillow mode to 8-bit RGB; 16-bit and float data are scaled by `levels`, not clipped."""
+    if levels is not None:
+        low, high = levels
+        values = (np.asarray(image, dtype=np.float32) - low) * (255.0 / (high - low))
+        return Image.fromarray(np.clip(values, 0, 255).astype(np.uint8)).convert("RGB")
     if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -139,7 +179,22 @@ def _to_rgb(image):
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def decode_image(data, max_pixels, max_side):
+def working_rgb(image, factor):
+    """The decoded image as 8-bit RGB, reduced by `factor`; other modes are converted a band of rows
+    at a time, so memory stays near the decoded image's own size."""
+    if image.mode == "RGB" and "transparency" not in image.info:
+        return image.reduce(factor) if factor > 1 else image
+    levels = _levels(image)
+    width, height = image.size
+    out = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    step = factor * _BAND_ROWS
+    for top in range(0, height, step):
+        band = _to_rgb(image.crop((0, top, width, min(height, top + step))), levels)
+        out.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
+    return out
+
+
+def decode_image(data, max_pixels, max_side, max_decode_bytes=224 * 1048576):
     """Bytes to a DecodedImage; 415, 413 or 422 ApiErrors for what cannot be used."""
     fmt = require_allowed_format(data)
     image = open_image(data, fmt, max_pixels)
@@ -148,12 +203,10 @@ def decode_image(data, max_pixels, max_side):
     try:
         if fmt == "JPEG":
             image.draft(None, _draft_size(image.size, max_side))
+        require_decode_budget(fmt, image, max_decode_bytes)
         image.load()
         source_mode = image.mode
-        image = _to_rgb(image)
-        reduce_by = max(1, max(image.size) // max_side)
-        if reduce_by > 1:
-            image = image.reduce(reduce_by)
+        image = working_rgb(image, max(1, max(image.size) // max_side))
         if orientation in _TRANSPOSE:
             image = image.transpose(_TRANSPOSE[orientation])
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:

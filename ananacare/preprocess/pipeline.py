@@ -25,6 +25,7 @@ class PipelineSettings:
     crop_size: int = 512
     crop_margin: float = 0.25
     max_pixels: int = 50_000_000
+    max_decode_bytes: int = 224 * 1048576
     decode_max_side: int = 1600
     quality_profile: str = "normal"
     quality_overrides: dict = field(default_factory=dict)
@@ -33,7 +34,8 @@ class PipelineSettings:
     def from_config(cls, config, profile=None):
         """Read the pipeline's settings out of a Flask config (a request may name another profile)."""
         return cls(crop_size=config["CROP_SIZE"], crop_margin=config["CROP_MARGIN"],
-                   max_pixels=config["MAX_IMAGE_PIXELS"], decode_max_side=config["DECODE_MAX_SIDE"],
+                   max_pixels=config["MAX_IMAGE_PIXELS"], max_decode_bytes=config["MAX_DECODE_BYTES"],
+                   decode_max_side=config["DECODE_MAX_SIDE"],
                    quality_profile=profile or config["QUALITY_PROFILE"],
                    quality_overrides=config["QUALITY_THRESHOLDS"] or {})
 
@@ -79,7 +81,7 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
     (`image_id` names that crop in the answer; the caller derives it, see ananacare.tenancy)."""
     thresholds = settings.thresholds()
     with timer.stage("decode"):
-        decoded = decode_image(data, settings.max_pixels, settings.decode_max_side)
+        decoded = decode_image(data, settings.max_pixels, settings.decode_max_side, settings.max_decode_bytes)
     with timer.stage("detect"):
         evidence = find_face_evidence(decoded.image, registry)
     to_source = 1 / decoded.scale
