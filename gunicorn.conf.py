@@ -20,9 +20,15 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
 os.environ["WEB_CONCURRENCY"] = str(workers)  # the app sizes intra-op threads as cores / workers
 
 preload_app = False
+# gevent workers: reading a request is cooperative, so idle or slow clients cost a greenlet each, not
+# a worker; gunicorn bounds the wait for a request's headers (and an idle keep-alive connection) by
+# `keepalive` seconds, and the app bounds the body (ananacare/request_body.py). Inference stays one
+# request at a time per worker, as with sync workers (it holds the CPU and the GIL).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))  # < Railway drainingSeconds
-keepalive = 5
+keepalive = 5  # seconds: also the longest wait for a request's headers under gevent
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
 if os.path.isdir("/dev/shm"):

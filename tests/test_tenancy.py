@@ -1,0 +1,89 @@
+"""Crops belong to the caller: keyed ids per tenant, another tenant's id is a plain 404."""
+import hashlib
+import json
+import logging
+
+import pytest
+
+from ananacare import load_models
+from ananacare.config import ConfigError
+from photos import jpeg
+
+SECRET = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def keyed(make_app):
+    app = make_app(API_KEYS="clinic:key-a1, clinic:key-a2, key-b", SECRET_KEY=SECRET)
+    load_models(app)
+    return app.test_client()
+
+
+def _upload(client, key, data=None):
+    return client.post("/api/validate/image", data=data or jpeg(), content_type="image/jpeg",
+                       headers={"X-API-Key": key})
+
+
+def test_same_photo_two_tenants_two_ids_and_same_tenant_deduplicates(keyed):
+    first = _upload(keyed, "key-a1").get_json()["image_id"]
+    assert _upload(keyed, "key-a2").get_json()["image_id"] == first  # one group, one tenant
+    assert _upload(keyed, "key-b").get_json()["image_id"] != first
+
+
+def test_id_cannot_be_computed_from_the_photo(keyed, make_app):
+    image_id = _upload(keyed, "key-b").get_json()["image_id"]
+    settings = {"size": 512, "margin": 0.25, "decode_max_side": 1600, "pipeline": 1}
+    unkeyed = hashlib.sha256(json.dumps(settings, sort_keys=True).encode() + jpeg()).hexdigest()[:32]
+    assert image_id != unkeyed
+    other_secret = make_app(API_KEYS="key-b", SECRET_KEY="another-secret-of-32-characters!")
+    load_models(other_secret)
+    assert _upload(other_secret.test_client(), "key-b").get_json()["image_id"] != image_id
+
+
+def test_another_tenants_id_is_a_plain_404_everywhere(keyed):
+    owned = _upload(keyed, "key-a1").get_json()["image_id"]
+    unknown = "0" * 32
+    for key in ("key-b",):
+        calls = {
+            "get": lambda image_id: keyed.get(f"/api/images/{image_id}", headers={"X-API-Key": key}),
+            "overlay": lambda image_id: keyed.get(f"/api/images/{image_id}/overlay.png", headers={"X-API-Key": key}),
+            "by-id": lambda image_id: keyed.post("/api/analyze/by-id", json={"image_id": image_id},
+                                                 headers={"X-API-Key": key}),
+            "delete": lambda image_id: keyed.delete(f"/api/images/{image_id}", headers={"X-API-Key": key}),
+        }
+        for name, request in calls.items():
+            foreign, never = request(owned), request(unknown)
+            assert foreign.status_code == never.status_code == 404, name
+            assert foreign.get_json()["error"]["code"] == never.get_json()["error"]["code"] == "image_not_found"
+            assert set(foreign.get_json()["error"]["details"]) == set(never.get_json()["error"]["details"])
+    # the owner still has it: the stranger's DELETE erased nothing
+    assert keyed.get(f"/api/images/{owned}", headers={"X-API-Key": "key-a2"}).status_code == 200
+    assert keyed.delete(f"/api/images/{owned}", headers={"X-API-Key": "key-a1"}).status_code == 204
+
+
+def test_keys_without_a_secret_refuse_to_start(make_app):
+    with pytest.raises(ConfigError, match="ANANACARE_SECRET_KEY"):
+        make_app(API_KEYS="key-a")
+    with pytest.raises(ConfigError, match="ANANACARE_SECRET_KEY"):
+        make_app(API_KEYS="key-a", SECRET_KEY="short")
+
+
+def test_required_keys_refuse_an_open_start(make_app):
+    with pytest.raises(ConfigError, match="ANANACARE_API_KEYS"):
+        make_app(REQUIRE_API_KEYS=True)
+    make_app(REQUIRE_API_KEYS=True, API_KEYS="k", SECRET_KEY=SECRET)
+
+
+def test_open_mode_warns_once_at_start(make_app, caplog):
+    with caplog.at_level(logging.WARNING, logger="ananacare"):
+        make_app()
+    warnings = [r for r in caplog.records if "no API keys are set" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_stored_metadata_names_the_tenant_never_the_key(keyed, make_app):
+    response = _upload(keyed, "key-b")
+    assert response.status_code == 200
+    app = keyed.application
+    text = "".join(path.read_text() for path in __import__("pathlib").Path(app.config["CACHE_DIR"]).rglob("*.json"))
+    assert '"tenant": "key-' in text and "key-b\"" not in text
