@@ -133,7 +133,8 @@ from ananacare.errors import ApiError
 from ananacare.image_cache import FileCropStore
 from PIL import Image
 store = FileCropStore(sys.argv[1], 60)
-store.put("0123456789abcdef0123456789abcdef", Image.new("RGB", (64, 64)), {{"settings": {{"size": 64, "margin": 0.25}}}})
+store.put("0123456789abcdef0123456789abcdef", Image.new("RGB", (64, 64)),
+          {{"settings": {{"size": 64, "margin": 0.25}}}})
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 held = []
 try:
