@@ -98,3 +98,17 @@ def test_a_serving_process_never_imports_tensorflow_or_torch(tmp_path):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["status"] == 200 and result["faces"] == 1 and result["image_id"]
     assert result["heavy"] == []
+
+
+def test_package_sources_still_find_files_of_installed_distributions():
+    from ananacare.models import ModelRegistry
+    from ananacare.models.spec import parse_specs
+
+    entry = {"runtime": "tflite", "role": "analyzer"}
+    specs = parse_specs({"models": {"found": {**entry, "source": "package:flask/flask/__init__.py"},
+                                    "absent": {**entry, "source": "package:no-such-dist/model.tflite"}}})
+    registry = ModelRegistry(specs)
+    stage, error = registry.inspect("found")  # resolved through the metadata, then refused as not a model
+    assert stage == "inspect" and registry.state("found").path.endswith("/flask/__init__.py")
+    assert registry.state("found").report.verdict == "unknown"
+    assert registry.inspect("absent") == ("resolve", "package 'no-such-dist' is not installed")
