@@ -31,20 +31,45 @@ class _NotInstalled:
 sys.meta_path.insert(0, _NotInstalled())
 '''
 
+BREAK_TORCH = '''
+import importlib.machinery
+import sys
+
+
+class _Broken:
+    """torch is found but fails to import, as with a wheel whose shared library is missing."""
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        raise ImportError("libtorch_cpu.so: cannot open shared object file: No such file or directory")
+
+
+class _FindsBrokenTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            return importlib.machinery.ModuleSpec(name, _Broken())
+        return None
+
+
+sys.meta_path.insert(0, _FindsBrokenTorch())
+'''
+
 WORDS = "the timm runtime is not installed (missing: torch, timm): " + TIMM_INSTALL_HINT
 
 
 @pytest.fixture
 def no_timm_env(tmp_path, skin_timm, write_spec):
     """Environment for a process without torch and timm, with a models file naming a timm analyzer."""
-    def build(required):
+    def build(required, sitecustomize=HIDE_TIMM_RUNTIME):
         folder = tmp_path / "skin-folder"
         folder.mkdir(exist_ok=True)
         for name, content in skin_timm.items():
             (folder / name).write_bytes(content)
         hide = tmp_path / "hide"
         hide.mkdir(exist_ok=True)
-        (hide / "sitecustomize.py").write_text(HIDE_TIMM_RUNTIME)
+        (hide / "sitecustomize.py").write_text(sitecustomize)
         spec = (f'[models.skin_type]\nruntime = "timm"\nsource = "path:{folder}"\nrole = "analyzer"\n'
                 f'required = {"true" if required else "false"}\n')
         return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(hide), os.environ.get("PYTHONPATH")])),
@@ -101,3 +126,13 @@ def test_the_cli_fails_with_the_same_words(no_timm_env, command, required):
     line, = [row for row in out.stdout.splitlines() if row.startswith("skin_type")]
     assert f"[load] {WORDS}" in line
     assert all(" tflite " in row for row in out.stdout.splitlines() if row.startswith("face_"))
+
+
+def test_a_broken_torch_install_fails_at_load_with_the_import_error(no_timm_env):
+    env = no_timm_env(True, sitecustomize=BREAK_TORCH)  # find_spec sees torch: the import itself fails
+    out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "models", "warmup"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1, out.stdout + out.stderr
+    line, = [row for row in out.stdout.splitlines() if row.startswith("skin_type")]
+    assert "[load] ImportError: the timm runtime does not import (libtorch_cpu.so: cannot open shared object" in line
+    assert line.endswith(TIMM_INSTALL_HINT)

@@ -3,8 +3,8 @@
 `package:` files are located through the distribution's metadata, without importing it (a
 package may ship models whose code does not import here). `path:` files are relative to the
 models file's folder: the default face models are shipped in data/ beside default_models.toml.
-`hf-hub:` files go through
-huggingface_hub into the Hugging Face cache (HF_HOME); there is no private models folder.
+`hf-hub:` files go through huggingface_hub into the Hugging Face cache (HF_HOME); there is no
+private models folder.
 """
 import os
 from importlib import metadata
