@@ -13,7 +13,7 @@ $(VENV)/.run-deps: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev-deps: requirements.txt requirements-timm.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
 

@@ -21,7 +21,11 @@ def _emit_json(payload):
 
 @models_cli.command("warmup")
 def warmup_command():
-    """Resolve (download into the HF cache), inspect, load and run every model once."""
+    """Resolve (download into the HF cache), inspect, load and run every model once.
+
+    Exit 1 when a required model fails, or any model whose runtime is not installed: a models
+    file naming a timm model in a build without the timm runtime is a deploy mistake to stop.
+    """
     registry = model_registry()
     failed_required = []
     for name in registry.names:
@@ -30,11 +34,12 @@ def warmup_command():
         line = f"{name:<24} {verdict:<16} {state.status:<7} {state.load_seconds or 0:7.3f}s"
         if state.status == "failed":
             line += f"  [{state.stage}] {state.error}"
-            if state.spec.required:
+            if state.spec.required or registry.runtime_missing(name):
                 failed_required.append(name)
         click.echo(line)
     if failed_required:
-        click.echo(f"required models failed: {', '.join(failed_required)}", err=True)
+        click.echo(f"required models (or models whose runtime is not installed) failed: "
+                   f"{', '.join(failed_required)}", err=True)
         sys.exit(1)
 
 
@@ -57,7 +62,10 @@ def list_command(as_json):
 @models_cli.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def verify_command(as_json):
-    """Resolve and inspect every model file (size, sha256, verdict) without loading it."""
+    """Resolve and inspect every model file (size, sha256, verdict) without loading it.
+
+    Exit 1 as warmup does: a bad required model, or any model whose runtime is not installed.
+    """
     registry = model_registry()
     rows, failed_required = [], []
     for name in registry.names:
@@ -66,7 +74,7 @@ def verify_command(as_json):
         report = state.report.to_dict() if state.report else None
         rows.append({"name": name, "required": state.spec.required, "ok": error is None, "stage": stage,
                      "error": error, "path": state.path, "file": report})
-        if error and state.spec.required:
+        if error and (state.spec.required or registry.runtime_missing(name)):
             failed_required.append(name)
     if as_json:
         _emit_json(rows)

@@ -101,8 +101,9 @@ def main():
     from importlib import resources
 
     spec = work / "models.toml"
-    spec.write_text(resources.files("ananacare.models").joinpath("default_models.toml").read_text()
-                    + TIMM_SPEC.format(folder=work / "resnet18"))
+    package = resources.files("ananacare.models")  # the default's path: sources, named in full for a copy
+    defaults = package.joinpath("default_models.toml").read_text().replace('"path:data/', f'"path:{package}/data/')
+    spec.write_text(defaults + TIMM_SPEC.format(folder=work / "resnet18"))
     env = {**os.environ, "ANANACARE_MODELS_FILE": str(spec), "WEB_CONCURRENCY": "1"}
     names = ["face_detector_short", "face_detector_full", "face_landmarks", "resnet18_analyzer"]
     records = []

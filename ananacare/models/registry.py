@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ApiError
 from . import sources
+from .availability import TIMM_INSTALL_HINT, runtime_missing
 from .inspect import inspect_file
 from .outputs import describe_outputs
 
@@ -87,7 +88,10 @@ def _load_runtime(spec, path, threads):
         from .tflite_runtime import TFLiteModel
         return TFLiteModel(path, threads=spec.threads or threads, preprocessing=spec.preprocessing,
                            labels=spec.labels)
-    from .timm_runtime import TimmModel  # torch and timm are imported only here
+    try:
+        from .timm_runtime import TimmModel  # torch and timm are imported only here
+    except ImportError as error:  # installed but broken (runtime_missing found the packages)
+        raise ImportError(f"the timm runtime does not import ({error}): {TIMM_INSTALL_HINT}") from error
     return TimmModel(spec, path, threads=spec.threads or threads)
 
 
@@ -175,7 +179,7 @@ class ModelRegistry:
                 if state.spec.required or not required_only]
 
     def inspect(self, name):
-        """Resolve and inspect a model's file without loading it; the state records the facts."""
+        """Check a model's runtime is installed, resolve and inspect its file without loading it."""
         state = self.state(name)
         try:
             self._resolve_and_inspect(state)
@@ -183,8 +187,15 @@ class ModelRegistry:
             return failure.stage, str(failure)
         return None, None
 
+    def runtime_missing(self, name):
+        """What to install before this model can load here, or None (a deploy mistake, not a bad file)."""
+        return runtime_missing(self.state(name).spec.runtime)
+
     def _resolve_and_inspect(self, state):
         spec = state.spec
+        missing = runtime_missing(spec.runtime)
+        if missing:  # a load-stage failure, found before anything is downloaded for nothing
+            raise _StageFailure("load", missing)
         try:
             state.path = sources.resolve(spec)
         except sources.SourceError as error:

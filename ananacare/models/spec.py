@@ -106,9 +106,10 @@ def parse_specs(document, base_dir=None):
 
 def load_specs(path=None):
     """Read and validate a models file; None reads the packaged default."""
-    if path is None:
-        text = resources.files("ananacare.models").joinpath(DEFAULT_SPEC).read_text()
-        base_dir = None
+    if path is None:  # its path: sources name the files shipped in data/ beside it
+        package = resources.files("ananacare.models")
+        text = package.joinpath(DEFAULT_SPEC).read_text()
+        base_dir = str(package)
     else:
         try:
             with open(path, encoding="utf-8") as handle:
