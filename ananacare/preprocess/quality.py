@@ -33,6 +33,8 @@ MESSAGES = {
     "yaw": ("The face looks at the camera.", "The head is turned sideways; look straight at the camera."),
     "pitch": ("The head is level.", "The head is tilted up or down; hold the camera at eye level."),
     "roll": ("The head is upright.", "The head is tilted to one side; keep it upright."),
+    "roll_sideways": (None, "The photo is sideways (the face is turned a quarter); turn it upright."),
+    "roll_upside_down": (None, "The photo is upside down; turn it upright."),
     "eyes_open": ("Both eyes are open.", "The eyes look closed; open both eyes."),
     "mouth_closed": ("The mouth is closed enough.", "The mouth is open; close it."),
     "sharpness": ("The face is in focus.", "The face is blurred; hold still and focus on the face."),
@@ -84,11 +86,19 @@ def _passes(kind, value, threshold):
     return threshold[0] <= value <= threshold[1]
 
 
+def _message_key(name, value):
+    """Roll is measured over the full circle: past 45 degrees the photo is sideways, past 135 upside down."""
+    if name == "roll" and value is not None and abs(value) > 45:
+        return "roll_upside_down" if abs(value) > 135 else "roll_sideways"
+    return name
+
+
 def judge(name, value, thresholds):
     """One Check from a measured value and the thresholds in force."""
     threshold = thresholds[name]
     passed = bool(_passes(CHECK_KINDS[name], value, threshold))
-    return Check(name, passed, value, threshold, MESSAGES[name][0 if passed else 1])
+    message = MESSAGES[name][0] if passed else MESSAGES[_message_key(name, value)][1]
+    return Check(name, passed, value, threshold, message)
 
 
 def frame_margin(face, width, height):
