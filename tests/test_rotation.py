@@ -117,6 +117,7 @@ def test_upside_down_photo_gives_the_upright_photos_landmarks_and_skin(client):
     reference_points = np.asarray(upright["landmarks"]["points"])[:, :2]
     assert np.abs(points - reference_points).max() < 4  # crop pixels of a 512 crop
     assert abs(wrapped(flipped["pose"]["roll"] - upright["pose"]["roll"] - 180)) <= 3
+    assert -180 <= flipped["pose"]["roll"] <= 180
     for region, colour in upright["skin"]["regions"].items():
         assert flipped["skin"]["regions"][region]["ita_category"] == colour["ita_category"]
         assert flipped["skin"]["regions"][region]["ita"] == pytest.approx(colour["ita"], abs=3)
