@@ -17,6 +17,7 @@ from .face_measures import (LEFT_EYE, RIGHT_EYE, eye_aspect_ratio, inter_eye_dis
                             yaw_pitch_degrees)
 from .landmarks import run_mesh
 from .measure import face_exposure
+from .skin import mean_chroma
 
 # A photo whose long side exceeds this many detector inputs is searched again in tiles when the
 # whole-image pass finds no face: faces under about 5% of the long side need the zoom.
@@ -89,13 +90,15 @@ def face_measures(evidence, scale):
     """The values the quality checks judge, for one confirmed face."""
     points = evidence.source_points(scale)
     yaw, pitch = yaw_pitch_degrees(points)
-    exposure = face_exposure(evidence.face_pixels())
+    pixels = evidence.face_pixels()
+    exposure = face_exposure(pixels)
     return {
         "face_presence": round(evidence.mesh.face_flag, 4),
         "inter_eye_distance": round(inter_eye_distance(points), 1),
         "yaw": round(yaw, 2), "pitch": round(pitch, 2), "roll": round(roll_degrees(points), 2),
         "eyes_open": round(min(eye_aspect_ratio(points, RIGHT_EYE), eye_aspect_ratio(points, LEFT_EYE)), 4),
         "mouth_closed": round(mouth_opening(points), 4),
+        "colour": round(mean_chroma(pixels[::2, ::2]), 2),
         **exposure,
     }
 
