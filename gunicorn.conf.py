@@ -49,7 +49,10 @@ def post_worker_init(worker):
 
 
 def on_starting(server):
-    """Start with an empty metrics folder (stale samples would add up with new ones)."""
+    """Check the settings (a bad one: one line, exit 4, no worker spawned); empty the metrics folder."""
+    from ananacare.config import exit_on_bad_settings
+
+    exit_on_bad_settings()
     folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder, exist_ok=True)

@@ -19,13 +19,8 @@ def create_app(overrides=None):
 def register_settings(app, overrides):
     """Defaults, then ANANACARE_* environment variables, then overrides; validated."""
     from . import config
-    from .preprocess.quality import thresholds_for
 
-    config.init_app(app, overrides)
-    try:
-        thresholds_for(app.config["QUALITY_PROFILE"], app.config["QUALITY_THRESHOLDS"])
-    except ValueError as error:
-        raise config.ConfigError(f"invalid settings: ANANACARE_QUALITY_THRESHOLDS: {error}") from None
+    config.init_app(app, overrides)  # validates the quality thresholds too
     app.config.update(API_TITLE="AnanaCare API", API_VERSION=__version__)
     app.json.sort_keys = False  # responses keep the documented field order
 

@@ -9,6 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 from .errors import ApiError
 from .image_cache import crop_store
 from .models import model_registry
+from .preprocess.quality import PROFILES
 from .service import analyze_upload
 
 models_cli = AppGroup("models", help="Fill the model cache, list and verify models.")
@@ -99,8 +100,10 @@ def prune_command():
 @click.option("--models", default=None, help="Comma-separated analyzer models (default: all).")
 @click.option("--tenant", default="anonymous", show_default=True,
               help="Store the crops as this tenant (a key group's name; `anonymous` in open mode).")
+@click.option("--profile", default=None, type=click.Choice(list(PROFILES)),
+              help="Quality profile for the checks (default: ANANACARE_QUALITY_PROFILE).")
 @with_appcontext
-def analyze_command(files, models, tenant):
+def analyze_command(files, models, tenant, profile):
     """Validate and analyse local photos; one JSON object per line, as the API would answer.
 
     Exit status 1 when any photo hit a server-side failure (5xx), 0 otherwise: a photo without a
@@ -113,7 +116,7 @@ def analyze_command(files, models, tenant):
         with open(path, "rb") as handle:
             data = handle.read()
         try:
-            record = {"file": path, "status": 200, **analyze_upload(data, owner, names)}
+            record = {"file": path, "status": 200, **analyze_upload(data, owner, names, profile)}
         except ApiError as error:
             record = {"file": path, "status": error.status,
                       "error": {"code": error.code, "message": error.message, "details": error.details}}

@@ -1,14 +1,22 @@
 """Settings: defaults in code, then ANANACARE_* environment variables, then overrides.
 
 The merged result is validated once, when the app is created, so a typo in a deployment
-fails at start with the name of the setting instead of at the first request.
+fails at start with the name of the setting instead of at the first request, and an
+ANANACARE_* variable that names no setting (a typo) is warned about with the closest name.
 """
+import difflib
 import json
+import logging
 import os
+import sys
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 ENV_PREFIX = "ANANACARE_"
+# gunicorn's APP_LOAD_ERROR: a worker that exits with it makes the master stop ("App failed to
+# load.") instead of spawning it again and again; the flask CLI just sees a non-zero exit.
+EXIT_BAD_SETTINGS = 4
+log = logging.getLogger(__name__)
 
 DEFAULTS = {
     # Crop store
@@ -111,6 +119,31 @@ def from_environment(environ=None):
     }
 
 
+def unknown_variables(environ=None):
+    """[(variable, closest setting's variable or None)] for ANANACARE_* names that are no setting.
+    Derived from DEFAULTS, so a new setting is known the moment it is added there."""
+    environ = os.environ if environ is None else environ
+    found = []
+    for key in sorted(environ):
+        name = key[len(ENV_PREFIX):]
+        if key.startswith(ENV_PREFIX) and name not in DEFAULTS:
+            closest = difflib.get_close_matches(name, DEFAULTS, n=1, cutoff=0.6)
+            found.append((key, ENV_PREFIX + closest[0] if closest else None))
+    return found
+
+
+def warn_unknown_variables(environ=None):
+    """Log a warning for every ANANACARE_* variable that is not a setting (it is ignored)."""
+    for variable, closest in unknown_variables(environ):
+        hint = f"did you mean {closest}?" if closest else f"settings: {', '.join(DEFAULTS)}"
+        log.warning("%s is not a setting and is ignored; %s", variable, hint)
+
+
+def _problem(key, value, messages):
+    """One setting's problem: the variable, the value given and what is allowed."""
+    return f"{ENV_PREFIX}{key}={value!r}: {' '.join(map(str, messages))}"
+
+
 def load_settings(overrides=None, environ=None):
     """Merge defaults, environment and overrides; validate and convert the result."""
     merged = {**DEFAULTS, **from_environment(environ), **(overrides or {})}
@@ -118,15 +151,36 @@ def load_settings(overrides=None, environ=None):
     try:
         settings = SettingsSchema().load(known)
     except ValidationError as error:
-        problems = "; ".join(f"{ENV_PREFIX}{key}: {' '.join(map(str, msgs))}"
-                             for key, msgs in sorted(error.messages.items()))
+        problems = "; ".join(_problem(key, known.get(key), msgs) for key, msgs in sorted(error.messages.items()))
         raise ConfigError(f"invalid settings: {problems}") from None
+    _check_quality_thresholds(settings)
     extra = {key: value for key, value in (overrides or {}).items() if key not in DEFAULTS}
     return {**settings, **extra}
 
 
+def _check_quality_thresholds(settings):
+    """The profile's thresholds with the overrides applied must make sense (names, types)."""
+    from .preprocess.quality import thresholds_for  # pure; imported here, only when settings load
+
+    try:
+        thresholds_for(settings["QUALITY_PROFILE"], settings["QUALITY_THRESHOLDS"])
+    except ValueError as error:
+        raise ConfigError(f"invalid settings: {_problem('QUALITY_THRESHOLDS', settings['QUALITY_THRESHOLDS'], [error])}"
+                          ) from None
+
+
+def exit_on_bad_settings(environ=None):
+    """Validate the settings; on a bad one print one line to stderr and exit EXIT_BAD_SETTINGS."""
+    try:
+        load_settings(environ=environ)
+    except ConfigError as error:
+        print(f"ananacare: {error}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_BAD_SETTINGS)
+
+
 def init_app(app, overrides=None):
-    """Put the validated settings into app.config."""
+    """Put the validated settings into app.config; warn about ANANACARE_* names that are no setting."""
+    warn_unknown_variables()
     settings = load_settings(overrides)
     app.config.update(settings)
     if not app.config["CACHE_DIR"]:

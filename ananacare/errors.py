@@ -12,6 +12,41 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
+# Every error code the API can answer: code -> (HTTP status, meaning). The README's error table
+# lists the same codes under the same statuses (tests/test_error_codes.py checks both ways, and
+# that every code raised anywhere in ananacare/ is here). Add a code here when you raise a new one.
+ERROR_CODES = {
+    "bad_request": (400, "a malformed request (werkzeug's 400)"),
+    "missing_image": (400, "no photo in the request, or an empty one"),
+    "multiple_images": (400, "more than one photo in one request"),
+    "invalid_image_id": (400, "an image_id that is not 32 lowercase hex characters"),
+    "invalid_json": (400, "the body is not a JSON object"),
+    "invalid_request": (400, "a JSON field is missing or has the wrong type"),
+    "invalid_profile": (400, "an unknown quality profile"),
+    "unknown_model": (400, "a model name that is not in the registry (the known ones are listed)"),
+    "not_an_analyzer": (400, "a model asked for as an analyzer that has another role"),
+    "incomplete_body": (400, "the request body ended before it was complete"),
+    "unauthorized": (401, "a missing or wrong API key or diagnostics token"),
+    "forbidden": (403, "werkzeug's 403"),
+    "image_not_found": (404, "an unknown or expired image_id"),
+    "model_not_found": (404, "diagnostics for a model name that is not in the registry"),
+    "not_found": (404, "no such path"),
+    "request_timeout": (408, "the request body arrived too slowly and was cut off"),
+    "method_not_allowed": (405, "a method the path does not take (Allow lists the ones it does)"),
+    "payload_too_large": (413, "the body is over MAX_UPLOAD_BYTES"),
+    "image_too_large": (413, "the image is over MAX_IMAGE_PIXELS (pixel bomb)"),
+    "unsupported_media_type": (415, "not a JPEG, PNG or WebP, judged from the bytes"),
+    "undecodable_image": (422, "the bytes do not decode as the image they claim to be"),
+    "no_face_detected": (422, "analyze: no face in the photo"),
+    "corrupt_cache_entry": (422, "a stored crop failed its checks; it was removed: validate again"),
+    "unprocessable_entity": (422, "werkzeug's 422"),
+    "too_many_requests": (429, "werkzeug's 429"),
+    "http_error": (None, "any other HTTP error werkzeug raises, under its own status"),
+    "internal_error": (500, "an unexpected failure (the traceback goes to the log, never to the client)"),
+    "model_unavailable": (503, "a model the request needs is not loaded (names the model and the failed stage)"),
+    "cache_unavailable": (503, "the crop store cannot be reached"),
+}
+
 # Flask/werkzeug's own HTTP errors, renamed into the API's vocabulary.
 _HTTP_CODES = {
     400: "bad_request",

@@ -122,8 +122,8 @@ def _finish_request(response):
 
 
 def metrics_view():
-    """GET /metrics: Prometheus text format."""
-    return Response(metrics().exposition(), mimetype=CONTENT_TYPE_LATEST)
+    """GET /metrics: Prometheus text format (content_type, not mimetype: Flask would add a second charset)."""
+    return Response(metrics().exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 def init_app(app):

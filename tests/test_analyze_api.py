@@ -30,7 +30,7 @@ def test_by_id_gives_468_landmarks_on_the_crop(client):
     # the mesh covers the centre of the 512 crop (face = 1 / 1.5 of it)
     assert 60 < min(xs) < 200 and 312 < max(xs) < 460 and 40 < min(ys) < 200 and 312 < max(ys) < 480
     measurements = body["results"]["measurements"]
-    assert 40 < measurements["mean_luminance"] < 220 and measurements["sharpness"] > 0
+    assert 40 < measurements["crop_mean_luminance"] < 220 and measurements["crop_sharpness"] > 0
 
 
 def test_analyze_image_equals_validate_then_by_id(client):

@@ -32,6 +32,7 @@ def browser(tmp_path_factory):
                      "--disable-component-update", "--disable-sync", "--window-size=1280,2000",
                      f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     driver.set_page_load_timeout(30)
     yield driver
@@ -63,7 +64,7 @@ def test_upload_a_face_and_see_crop_checks_and_analysis(browser, site, tmp_path)
     WebDriverWait(browser, 30).until(lambda _: browser.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth", crop) == 512)
     rows = browser.find_elements(By.CSS_SELECTOR, "#checks tbody tr")
-    assert len(rows) == 17 and all(row.find_elements(By.CSS_SELECTOR, "td.pass") for row in rows)
+    assert len(rows) == 18 and all(row.find_elements(By.CSS_SELECTOR, "td.pass") for row in rows)
     WebDriverWait(browser, 30).until(lambda _: browser.find_element(By.ID, "analysis").text)
     analysis = browser.find_element(By.ID, "analysis").text
     assert "Pose and openness" in analysis and "ITA" in analysis and "Skin: left cheek" in analysis
@@ -78,6 +79,11 @@ def test_upload_a_non_face_and_see_the_reason(browser, site, tmp_path):
     assert browser.find_element(By.ID, "crop-figure").get_attribute("hidden") is not None
     failed = browser.find_element(By.CSS_SELECTOR, '#checks tr[data-check="face_detected"] td.fail')
     assert failed.text == "fail"
+    # one reason, once; the checks that need a face say they were not measured, not that they failed
+    assert verdict.text.count("No face") == 1 and "to measure" not in verdict.text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#checks td.fail")) == 1
+    unmeasured = browser.find_elements(By.CSS_SELECTOR, "#checks td.unmeasured")
+    assert len(unmeasured) == 17 and {cell.text for cell in unmeasured} == {"not measured"}
     _screenshot(browser, "page-no-face.png")
 
 
@@ -98,3 +104,40 @@ def test_look_up_ids_and_see_the_apis_words(browser, site, tmp_path):
         except Exception:
             _screenshot(browser, "page-lookup-failed.png")
             raise AssertionError(f"after looking up {typed!r}: {verdict.text!r}")
+
+
+def _console_errors(browser):
+    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+@pytest.mark.parametrize("name", ["astronaut", "rocket"])
+def test_fits_a_phone_width_without_sideways_scroll(browser, site, tmp_path, name):
+    browser.set_window_size(390, 1400)
+    try:
+        width = browser.execute_script("return window.innerWidth")
+        assert 370 <= width <= 400
+        _console_errors(browser)  # reading the log empties it: earlier tests' lookups log 404s on purpose
+        _upload(browser, site, tmp_path, name)
+        if name == "astronaut":
+            WebDriverWait(browser, 30).until(lambda _: browser.find_element(By.ID, "analysis").text)
+        scroll = browser.execute_script("return document.documentElement.scrollWidth")
+        assert scroll <= width, f"the page is {scroll} px wide in a {width} px window"
+        # the "why" of each check runs across the row, not a word per line
+        why = browser.find_element(By.CSS_SELECTOR, "#checks tbody tr td:last-child")
+        assert why.size["width"] >= 0.6 * width
+        _screenshot(browser, f"page-390-{name}.png")
+        assert _console_errors(browser) == []
+    finally:
+        browser.set_window_size(1280, 2000)
+
+
+def test_the_page_has_an_icon(browser, site):
+    _console_errors(browser)
+    browser.get(site + "/")
+    WebDriverWait(browser, 10).until(lambda _: browser.execute_script("return document.readyState") == "complete")
+    icon = browser.execute_script("return document.querySelector('link[rel=icon]').href")
+    for url in (icon, site + "/favicon.ico"):
+        status = browser.execute_async_script(
+            "fetch(arguments[0]).then(r => arguments[1](r.status + ' ' + r.headers.get('Content-Type')))", url)
+        assert status.startswith("200 image/")
+    assert not [message for message in _console_errors(browser) if "favicon" in message or "404" in message]

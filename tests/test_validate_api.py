@@ -7,7 +7,7 @@ from PIL import Image
 
 from photos import encode, jpeg, large_selfie, photo
 
-CHECK_FIELDS = {"name", "passed", "value", "threshold", "message"}
+CHECK_FIELDS = {"name", "passed", "value", "threshold", "message", "required", "reason"}
 
 
 def _post(client, data, content_type="image/jpeg"):

@@ -21,10 +21,15 @@ PROFILE_PARAMETER = {"in": "query", "name": "profile", "required": False,
 
 class CheckSchema(Schema):
     name = fields.String(required=True)
-    passed = fields.Boolean(required=True)
-    value = fields.Raw(allow_none=True, metadata={"description": "what was measured"})
+    passed = fields.Boolean(required=True, allow_none=True,
+                            metadata={"description": "true/false when measured; null when it could not be "
+                                                     "measured (then `reason` says why, e.g. no_face)"})
+    value = fields.Raw(allow_none=True, metadata={"description": "what was measured; null when not measured"})
     threshold = fields.Raw(allow_none=True)
     message = fields.String()
+    required = fields.Boolean(metadata={"description": "false: reported, but `valid` does not depend on it "
+                                                       "(the profile does not need it, e.g. colour outside strict)"})
+    reason = fields.String(allow_none=True, metadata={"description": "why the check was not measured: no_face"})
 
 
 class BoxSchema(Schema):
@@ -74,8 +79,10 @@ class LandmarksSchema(Schema):
 
 
 class MeasurementsSchema(Schema):
-    mean_luminance = fields.Float()
-    sharpness = fields.Float(metadata={"description": "variance of the Laplacian"})
+    crop_mean_luminance = fields.Float(metadata={"description": "mean luma (0-255) of the crop's face box"})
+    crop_sharpness = fields.Float(metadata={
+        "description": "variance of the Laplacian of the crop's face box at crop scale (every 2nd pixel); "
+                       "not the `sharpness` check, which is measured on the face at the mesh model's 128 px"})
 
 
 class PredictionSchema(Schema):
@@ -118,6 +125,9 @@ class SkinColourSchema(Schema):
 
 
 class SkinSchema(Schema):
+    available = fields.Boolean(metadata={"description": "false: no skin colour is reported (see reason)"})
+    reason = fields.String(metadata={"description": "no_colour (a grey photo: chroma under 4), no_skin_pixels"})
+    chroma = fields.Float(metadata={"description": "mean CIE C* over the skin regions (skin: about 10-30)"})
     regions = fields.Dict(keys=fields.String(), values=fields.Nested(SkinColourSchema),
                           metadata={"description": "forehead, right_cheek, left_cheek, chin"})
     overall = fields.Nested(SkinColourSchema, allow_none=True)

@@ -14,3 +14,9 @@ bp = Blueprint("ui", __name__, static_folder=STATIC, static_url_path="/ui/static
 def index():
     """The upload-and-see page."""
     return send_from_directory(STATIC, "index.html", max_age=0)
+
+
+@bp.route("/favicon.ico", methods=["GET"])
+def favicon():
+    """The page's icon, also where browsers look without a <link rel="icon"> (no 404 in the console)."""
+    return send_from_directory(STATIC, "favicon.svg", mimetype="image/svg+xml", max_age=86400)

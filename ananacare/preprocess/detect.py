@@ -4,6 +4,11 @@ Facts from MediaPipe's published graph configs: the input is letterboxed (aspect
 border); SSD anchors with a fixed size of 1, centres at (cell + 0.5) / grid, and layers of equal
 stride sharing one grid; each output row is a box (centre offsets and size, in input pixels)
 followed by 6 keypoints; score = sigmoid(clip(raw, -100, 100)); weighted NMS.
+
+BlazeFace is trained on roughly upright faces: it misses faces turned past about 45 degrees and,
+worse, reads an upside-down face as an upright one (its "eyes" on the mouth). So every detector
+runs on its letterboxed input in the four quarter turns, and each face is mapped back to the
+photo with its keypoints, which then give the face's in-plane angle over the full circle.
 """
 from dataclasses import dataclass
 from functools import lru_cache
@@ -129,23 +134,68 @@ def weighted_nms(boxes, keypoints, scores, iou_threshold):
     return results
 
 
-def run_detector(image, registry, name):
-    """Faces found by one BlazeFace model, in the given image's pixel coordinates."""
+QUARTER_TURNS = (0, 90, 180, 270)  # degrees counterclockwise: every face within 45 degrees of one
+EIGHTH_TURNS = (45, 135, 225, 315)  # the diagonals, for faces the quarter turns miss
+# Turned passes see more texture that is nearly a face (a torso, a cat): a turned input must score
+# at least this (MediaPipe's full-range minimum; false faces measured 0.51-0.56, real ones >= 0.61).
+TURNED_MIN_SCORE = 0.6
+
+
+def turned_input(pixels, degrees):
+    """The square detector input turned counterclockwise by `degrees`, the same size; and the
+    function mapping points (N x 2) of the turned input back into the unturned one."""
+    size = pixels.shape[0]
+    if degrees % 90 == 0:
+        turned = np.ascontiguousarray(np.rot90(pixels, degrees // 90))
+        fit = 1.0
+    else:  # turned with its corners kept, then shrunk back to the input size
+        image = Image.fromarray(pixels).rotate(degrees, Image.Resampling.BILINEAR, expand=True)
+        fit = image.width / size
+        turned = np.asarray(image.resize((size, size), Image.Resampling.BILINEAR))
+    angle = np.radians(degrees)
+    cos, sin = np.cos(angle), np.sin(angle)
+
+    def back(points):
+        # a counterclockwise turn maps (x, y) about the centre to (x cos + y sin, -x sin + y cos)
+        xy = np.asarray(points, dtype=np.float64).reshape(-1, 2) * fit - size * fit / 2
+        return np.stack([xy[:, 0] * cos - xy[:, 1] * sin, xy[:, 0] * sin + xy[:, 1] * cos], axis=1) + size / 2
+    return turned, back
+
+
+def run_detector(image, registry, name, turns=QUARTER_TURNS):
+    """Faces found by one BlazeFace model on the image turned by each angle, in the image's pixels."""
     spec = registry.state(name).spec
-    model = registry.get(name)
-    size = model.input_size[0]
+    size = registry.get(name).input_size[0]
     pixels, scale, pad_x, pad_y = letterbox(image, size)
-    outputs = registry.run(name, normalize(pixels, spec.preprocessing))
-    regressors, raw_scores = sorted(outputs.values(), key=lambda a: a.shape[-1], reverse=True)
     anchors = ssd_anchors(size, tuple(spec.param("anchor_strides")), spec.param("anchors_per_layer"))
-    boxes, keypoints, scores = decode_boxes(regressors, raw_scores, anchors, size, spec.param("min_score", 0.5))
-    offset = np.array([pad_x, pad_y], dtype=np.float32)
+    offset = np.array([pad_x, pad_y], dtype=np.float64)
     faces = []
-    for box, points, score in weighted_nms(boxes, keypoints, scores, spec.param("iou_threshold", 0.3)):
-        x1, y1 = (box[:2] - offset) / scale
-        x2, y2 = (box[2:] - offset) / scale
-        faces.append(Face((float(x1), float(y1), float(x2 - x1), float(y2 - y1)), score, (points - offset) / scale))
+    for degrees in turns:
+        turned, back = turned_input(pixels, degrees)
+        outputs = registry.run(name, normalize(turned, spec.preprocessing))
+        regressors, raw_scores = sorted(outputs.values(), key=lambda a: a.shape[-1], reverse=True)
+        min_score = spec.param("min_score", 0.5) if degrees == 0 else max(spec.param("min_score", 0.5),
+                                                                          TURNED_MIN_SCORE)
+        boxes, keypoints, scores = decode_boxes(regressors, raw_scores, anchors, size, min_score)
+        for box, points, score in weighted_nms(boxes, keypoints, scores, spec.param("iou_threshold", 0.3)):
+            faces.append(_face_back(box, points, score, back, offset, scale, degrees))
     return faces
+
+
+def _face_back(box, points, score, back, offset, scale, degrees):
+    """A face found in a turned input, in the photo's pixels (a diagonal turn's box becomes square)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    width, height = x2 - x1, y2 - y1
+    if degrees % 180 == 90:
+        width, height = height, width
+    elif degrees % 90:
+        width = height = max(width, height)
+    unit = back([[0, 0], [1, 0]])
+    stretch = float(np.linalg.norm(unit[1] - unit[0])) / scale
+    centre = (back([(x1 + x2) / 2, (y1 + y2) / 2])[0] - offset) / scale
+    width, height = width * stretch, height * stretch
+    keypoints = ((back(points) - offset) / scale).astype(np.float32)
+    return Face((float(centre[0] - width / 2), float(centre[1] - height / 2), width, height), score, keypoints)
 
 
 def _corners(face):
@@ -162,9 +212,10 @@ def merge_faces(faces, iou_threshold):
     return kept
 
 
-def detect_candidates(image, registry, detectors, iou_threshold=0.3):
-    """Faces from every detector (short and full range) on the whole image, merged; unverified."""
-    faces = [face for name in detectors for face in run_detector(image, registry, name)]
+def detect_candidates(image, registry, detectors, iou_threshold=0.3, turns=QUARTER_TURNS):
+    """Faces from every detector (short and full range) on the whole image turned by each of
+    `turns`, merged; unverified."""
+    faces = [face for name in detectors for face in run_detector(image, registry, name, turns)]
     return merge_faces(faces, iou_threshold)
 
 

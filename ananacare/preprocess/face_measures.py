@@ -99,7 +99,7 @@ def pose_and_openness(points, roll_offset_degrees=0.0):
     yaw, pitch = yaw_pitch_degrees(points)
     return {
         "yaw": round(yaw, 2), "pitch": round(pitch, 2),
-        "roll": round(roll_degrees(points) + roll_offset_degrees, 2),
+        "roll": round(math.remainder(roll_degrees(points) + roll_offset_degrees, 360), 2),  # -180..180
         "eye_aspect_ratio": {"right": round(eye_aspect_ratio(points, RIGHT_EYE), 4),
                              "left": round(eye_aspect_ratio(points, LEFT_EYE), 4)},
         "mouth_opening": round(mouth_opening(points), 4),

@@ -1,4 +1,11 @@
-"""Pixel measures: brightness, sharpness and exposure of a crop or a face region."""
+"""Pixel measures: brightness, sharpness and exposure of a crop or a face region.
+
+Sharpness (variance of the Laplacian) depends on the scale it is measured at: upscaling blurs.
+Two scales are reported, under two names. The quality check `sharpness` is measured on the face
+as the mesh model sees it (the face box at 128 px: the model's 192 px input over roi_scale 1.5),
+whatever the photo's or crop's size. The analysis measurement `crop_sharpness` is measured on the
+stored crop's face box, every second pixel (about 170 px at CROP_SIZE 512), so it changes with
+CROP_SIZE and is typically about half the check's value."""
 import numpy as np
 
 # ITU-R BT.601 luma weights
@@ -19,9 +26,10 @@ def laplacian_variance(grey):
 
 
 def crop_measurements(pixels):
-    """Mean luminance and Laplacian sharpness of RGB pixels (an image or an array)."""
+    """Mean luminance and Laplacian sharpness of the crop's face box pixels (crop scale)."""
     grey = luminance(np.asarray(pixels))
-    return {"mean_luminance": round(float(grey.mean()), 3), "sharpness": round(laplacian_variance(grey), 3)}
+    return {"crop_mean_luminance": round(float(grey.mean()), 3),
+            "crop_sharpness": round(laplacian_variance(grey), 3)}
 
 
 def face_exposure(face_pixels):

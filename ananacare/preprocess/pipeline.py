@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..timing import NULL_TIMER
-from .crop import crop_geometry, cut_square
+from .crop import cut_square
 from .decode import decode_image
-from .faces import face_measures, find_face_evidence
+from .faces import face_measures, find_face_evidence, refine
 from .landmarks import Mesh
-from .quality import run_checks, thresholds_for
+from .quality import is_valid, run_checks, thresholds_for
 
-PIPELINE_VERSION = 1  # bump when a change makes old crops differ from new ones
+PIPELINE_VERSION = 2  # bump when a change makes old crops differ from new ones
 
 
 @dataclass(frozen=True)
@@ -89,15 +89,17 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
     image = {"format": decoded.format, "width": decoded.source_size[0], "height": decoded.source_size[1],
              "mode": decoded.source_mode, "orientation": decoded.orientation}
     if not faces:
-        checks = run_checks(faces, decoded.source_size, {}, thresholds)
+        checks = run_checks(faces, decoded.source_size, {}, thresholds, settings.quality_profile)
         return Validation(None, False, checks, faces, image, settings.quality_profile)
+    with timer.stage("detect"):
+        primary = refine(evidence[0], registry)
     with timer.stage("quality"):
-        measures = face_measures(evidence[0], decoded.scale)
-        checks = run_checks(faces, decoded.source_size, measures, thresholds)
+        measures = face_measures(primary, decoded.scale)
+        checks = run_checks(faces, decoded.source_size, measures, thresholds, settings.quality_profile)
     with timer.stage("crop"):
-        geometry = crop_geometry(evidence[0].face, settings.crop_margin, settings.crop_size)
+        geometry = primary.crop_geometry(settings.crop_margin, settings.crop_size)
         crop = cut_square(decoded.image, geometry)
         # rounded as stored beside the crop, so analyze/image and analyze/by-id see the same points
-        mesh = Mesh(np.round(evidence[0].points_in_crop(geometry), 3), evidence[0].mesh.face_flag)
-    return Validation(image_id, all(c.passed for c in checks), checks, faces, image,
+        mesh = Mesh(np.round(primary.points_in_crop(geometry), 3), primary.mesh.face_flag)
+    return Validation(image_id, is_valid(checks), checks, faces, image,
                       settings.quality_profile, crop, geometry.scaled(to_source), mesh)

@@ -1,6 +1,11 @@
 """Quality checks on the chosen face, in the manner of ISO/IEC 29794-5: each check says what was
 measured, against what threshold, and why it passed or failed. Thresholds come in three profiles
-(lenient, normal, strict), selectable per request, and each can be overridden in settings."""
+(lenient, normal, strict), selectable per request, and each can be overridden in settings.
+
+`passed` is true or false for a measured check and null (None) for one that could not be measured
+(no face: nothing to measure), with `reason` saying why. A check a profile does not require
+(`required: false`, e.g. `colour` outside `strict`) is measured and judged but does not decide
+`valid`."""
 from dataclasses import asdict, dataclass
 
 # kind: "min" value >= t; "max" value <= t; "abs_max" |value| <= t; "range" t[0] <= value <= t[1]
@@ -8,21 +13,24 @@ CHECK_KINDS = {
     "face_presence": "min", "face_size": "min", "inter_eye_distance": "min", "face_inside_frame": "min",
     "yaw": "abs_max", "pitch": "abs_max", "roll": "abs_max", "eyes_open": "min", "mouth_closed": "max",
     "sharpness": "min", "luminance": "range", "underexposure": "max", "overexposure": "max",
-    "dynamic_range": "min", "illumination_uniformity": "min",
+    "dynamic_range": "min", "illumination_uniformity": "min", "colour": "min",
 }
+# Checks a profile measures and reports but does not require for `valid`. Colour (mean chroma C*
+# of the face) is needed only by skin colour, so only `strict` (photos for skin analysis) needs it.
+NOT_REQUIRED = {"lenient": {"colour"}, "normal": {"colour"}, "strict": set()}
 PROFILES = {
     "lenient": {"face_presence": 0.3, "face_size": 48, "inter_eye_distance": 20, "face_inside_frame": -0.05,
                 "yaw": 35, "pitch": 30, "roll": 30, "eyes_open": 0.1, "mouth_closed": 0.5, "sharpness": 5,
                 "luminance": [35, 225], "underexposure": 0.3, "overexposure": 0.15, "dynamic_range": 40,
-                "illumination_uniformity": 0.5},
+                "illumination_uniformity": 0.5, "colour": 4},
     "normal": {"face_presence": 0.5, "face_size": 80, "inter_eye_distance": 30, "face_inside_frame": 0.0,
                "yaw": 25, "pitch": 25, "roll": 20, "eyes_open": 0.15, "mouth_closed": 0.35, "sharpness": 15,
                "luminance": [50, 210], "underexposure": 0.15, "overexposure": 0.08, "dynamic_range": 60,
-               "illumination_uniformity": 0.65},
+               "illumination_uniformity": 0.65, "colour": 4},
     "strict": {"face_presence": 0.8, "face_size": 160, "inter_eye_distance": 60, "face_inside_frame": 0.1,
                "yaw": 12, "pitch": 12, "roll": 8, "eyes_open": 0.2, "mouth_closed": 0.2, "sharpness": 40,
                "luminance": [80, 190], "underexposure": 0.05, "overexposure": 0.03, "dynamic_range": 90,
-               "illumination_uniformity": 0.8},
+               "illumination_uniformity": 0.8, "colour": 4},
 }
 MESSAGES = {
     "face_presence": ("The face model confirms a face.", "The face model is not sure this is a face."),
@@ -33,6 +41,8 @@ MESSAGES = {
     "yaw": ("The face looks at the camera.", "The head is turned sideways; look straight at the camera."),
     "pitch": ("The head is level.", "The head is tilted up or down; hold the camera at eye level."),
     "roll": ("The head is upright.", "The head is tilted to one side; keep it upright."),
+    "roll_sideways": (None, "The photo is sideways (the face is turned a quarter); turn it upright."),
+    "roll_upside_down": (None, "The photo is upside down; turn it upright."),
     "eyes_open": ("Both eyes are open.", "The eyes look closed; open both eyes."),
     "mouth_closed": ("The mouth is closed enough.", "The mouth is open; close it."),
     "sharpness": ("The face is in focus.", "The face is blurred; hold still and focus on the face."),
@@ -42,7 +52,9 @@ MESSAGES = {
     "dynamic_range": ("The face shows enough contrast.", "The face looks flat or washed out."),
     "illumination_uniformity": ("The light is even across the face.",
                                 "One side of the face is much darker; face the light."),
+    "colour": ("The photo has colour.", "The photo has no colour (grey): skin colour cannot be measured."),
 }
+NOT_MEASURED = "Not measured: no face was found."
 
 
 @dataclass(frozen=True)
@@ -50,10 +62,12 @@ class Check:
     """One quality check as the API reports it."""
 
     name: str
-    passed: bool
+    passed: bool | None  # None: not measured (see reason)
     value: object
     threshold: object
     message: str
+    required: bool = True  # False: reported, but `valid` does not depend on it
+    reason: str | None = None  # why a check was not measured ("no_face")
 
     def to_dict(self):
         """A JSON-ready dict."""
@@ -84,11 +98,24 @@ def _passes(kind, value, threshold):
     return threshold[0] <= value <= threshold[1]
 
 
-def judge(name, value, thresholds):
+def _message_key(name, value):
+    """Roll is measured over the full circle: past 45 degrees the photo is sideways, past 135 upside down."""
+    if name == "roll" and value is not None and abs(value) > 45:
+        return "roll_upside_down" if abs(value) > 135 else "roll_sideways"
+    return name
+
+
+def judge(name, value, thresholds, required=True):
     """One Check from a measured value and the thresholds in force."""
     threshold = thresholds[name]
     passed = bool(_passes(CHECK_KINDS[name], value, threshold))
-    return Check(name, passed, value, threshold, MESSAGES[name][0 if passed else 1])
+    message = MESSAGES[name][0] if passed else MESSAGES[_message_key(name, value)][1]
+    return Check(name, passed, value, threshold, message, required)
+
+
+def is_valid(checks):
+    """Valid when every required check was measured and passed."""
+    return all(check.passed is True for check in checks if check.required)
 
 
 def frame_margin(face, width, height):
@@ -97,16 +124,20 @@ def frame_margin(face, width, height):
     return min(x, y, width - (x + w), height - (y + h)) / max(face.size, 1e-6)
 
 
-def run_checks(faces, image_size, measures, thresholds):
-    """Every check for the primary face (faces[0]); `measures` holds its mesh and pixel measures."""
+def run_checks(faces, image_size, measures, thresholds, profile="normal"):
+    """Every check for the primary face (faces[0]); `measures` holds its mesh and pixel measures.
+    Without a face, face_detected fails and every other check is not measured (passed None)."""
     count = len(faces)
-    checks = [
-        Check("face_detected", count >= 1, count, 1, "A face was found." if count else "No face was found."),
-        Check("single_face", count == 1, count, 1, "Exactly one face." if count == 1 else
-              (f"{count} faces were found; the photo must show one person." if count else "No face to count.")),
-    ]
+    optional = NOT_REQUIRED.get(profile, set())
     if not faces:
-        return checks + [Check(name, False, None, thresholds[name], "No face to measure.") for name in CHECK_KINDS]
+        return [Check("face_detected", False, 0, 1, "No face was found.")] + [
+            Check(name, None, None, thresholds.get(name, 1), NOT_MEASURED, name not in optional, "no_face")
+            for name in ("single_face", *CHECK_KINDS)]
+    checks = [
+        Check("face_detected", True, count, 1, "A face was found."),
+        Check("single_face", count == 1, count, 1, "Exactly one face." if count == 1 else
+              f"{count} faces were found; the photo must show one person."),
+    ]
     values = {"face_size": round(float(faces[0].size), 1),
               "face_inside_frame": round(frame_margin(faces[0], *image_size), 3), **measures}
-    return checks + [judge(name, values[name], thresholds) for name in CHECK_KINDS]
+    return checks + [judge(name, values[name], thresholds, name not in optional) for name in CHECK_KINDS]

@@ -4,6 +4,10 @@ Colour is CIE L*a*b* (sRGB, D65). The Individual Typology Angle ITA = atan((L* -
 degrees classifies skin (Chardon et al. 1991; Del Bino et al.): > 55 very light, 41-55 light,
 28-41 intermediate, 10-28 tan, -30-10 brown, < -30 dark. Redness is mean a*; evenness is the
 spread (standard deviation) of L* within a region: lower is more even.
+
+Colour needs colour: a grey photo (or one whose face has almost no chroma, C* = sqrt(a*^2 + b*^2)
+under MIN_SKIN_CHROMA; skin measures 10-30) would read as ITA 90 "very light" everywhere, so skin
+then reports `{"available": false, "reason": "no_colour"}` instead.
 """
 import math
 
@@ -12,6 +16,7 @@ import numpy as np
 from .face_measures import (BELOW_LIP, CHIN, GLABELLA, LEFT_BROW_MID, LEFT_CHEEK, LEFT_FACE_EDGE, MID_FOREHEAD,
                             RIGHT_BROW_MID, RIGHT_CHEEK, RIGHT_FACE_EDGE)
 
+MIN_SKIN_CHROMA = 4.0  # mean C* below this: no colour to measure (grey JPEGs measure under 1)
 ITA_CATEGORIES = ((55, "very light"), (41, "light"), (28, "intermediate"), (10, "tan"), (-30, "brown"))
 _D65_WHITE = np.array([0.95047, 1.0, 1.08883])
 _SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
@@ -29,6 +34,12 @@ def srgb_to_lab(pixels):
     xyz = linear @ (_SRGB_TO_XYZ.T / _D65_WHITE)
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=1)
+
+
+def mean_chroma(pixels):
+    """Mean CIE chroma C* of RGB pixels (any shape ending in 3): about 0 for a grey photo."""
+    lab = srgb_to_lab(np.asarray(pixels, dtype=np.uint8).reshape(-1, 3))
+    return float(np.hypot(lab[:, 1], lab[:, 2]).mean()) if len(lab) else 0.0
 
 
 def ita_degrees(lightness, b):
@@ -93,10 +104,13 @@ def skin_analysis(crop, points, step=2):
         if len(region) >= 4:
             parts.append((name, region))
     if not parts:
-        return {"regions": {}, "overall": None}
+        return {"available": False, "reason": "no_skin_pixels", "regions": {}, "overall": None}
     lab = srgb_to_lab(np.concatenate([region for _, region in parts]))
+    chroma = float(np.hypot(lab[:, 1], lab[:, 2]).mean())
+    if chroma < MIN_SKIN_CHROMA:
+        return {"available": False, "reason": "no_colour", "chroma": round(chroma, 2), "regions": {}, "overall": None}
     start = 0
     for name, region in parts:
         regions[name] = _colour_summary(lab[start:start + len(region)])
         start += len(region)
-    return {"regions": regions, "overall": _colour_summary(lab)}
+    return {"available": True, "chroma": round(chroma, 2), "regions": regions, "overall": _colour_summary(lab)}

@@ -57,20 +57,33 @@ function format(value) {
   return String(value);
 }
 
-function cell(text, className) {
+function cell(text, className, label) {
   const td = document.createElement("td");
   td.textContent = text;
   if (className) td.className = className;
+  if (label) td.dataset.label = label;
   return td;
 }
+
+// passed: true, false, or null when the check could not be measured (no face); a check the
+// profile does not require (required: false) that fails is shown as a note, not a failure.
+function outcome(check) {
+  if (check.passed === null) return ["not measured", "unmeasured"];
+  if (check.passed) return ["pass", "pass"];
+  return check.required === false ? ["not required", "advisory"] : ["fail", "fail"];
+}
+
+function blocking(check) { return check.passed === false && check.required !== false; }
 
 function showChecks(validation) {
   const body = $("checks").querySelector("tbody");
   body.replaceChildren(...validation.checks.map((check) => {
     const row = document.createElement("tr");
     row.dataset.check = check.name;
-    row.append(cell(check.name), cell(check.passed ? "pass" : "fail", check.passed ? "pass" : "fail"),
-      cell(format(check.value)), cell(format(check.threshold)), cell(check.message));
+    const [text, kind] = outcome(check);
+    row.className = kind;
+    row.append(cell(check.name, "name"), cell(text, kind), cell(format(check.value), "value", "value"),
+      cell(format(check.threshold), "threshold", "threshold"), cell(check.message, "why"));
     return row;
   }));
   $("profile-used").textContent = `profile: ${validation.profile}`;
@@ -142,7 +155,10 @@ function showAnalysis(body) {
     cards.push(card("Face geometry", [["width / height", results.geometry.width_to_height],
       ["symmetry", results.geometry.symmetry]]));
   }
-  if (results.skin && results.skin.overall) {
+  if (results.skin && results.skin.available === false) {
+    const why = results.skin.reason === "no_colour" ? "the photo has no colour (grey)" : results.skin.reason;
+    cards.push(card("Skin colour", [["not measured", why]]));
+  } else if (results.skin && results.skin.overall) {
     const o = results.skin.overall;
     cards.push(card("Skin (overall)", [["ITA°", o.ita], ["category", o.ita_category],
       ["L* a* b*", o.lab.map((v) => v.toFixed(1)).join(" / ")],
@@ -188,7 +204,7 @@ async function handleFile(file) {
   try {
     const profile = encodeURIComponent($("profile").value);
     const validation = await api(`/api/validate/image?profile=${profile}`, { method: "POST", body: form });
-    const failed = validation.checks.filter((check) => !check.passed);
+    const failed = validation.checks.filter(blocking);
     if (validation.valid) {
       setVerdict("valid", "valid: this photo can be used.");
     } else {
