@@ -87,3 +87,14 @@ def test_stored_metadata_names_the_tenant_never_the_key(keyed, make_app):
     app = keyed.application
     text = "".join(path.read_text() for path in __import__("pathlib").Path(app.config["CACHE_DIR"]).rglob("*.json"))
     assert '"tenant": "key-' in text and "key-b\"" not in text
+
+
+def test_cli_analyze_stores_as_the_named_tenant(keyed, tmp_path):
+    photo = tmp_path / "selfie.jpg"
+    photo.write_bytes(jpeg())
+    result = keyed.application.test_cli_runner().invoke(args=["analyze", "--tenant", "clinic", str(photo)])
+    assert result.exit_code == 0, result.output
+    image_id = json.loads(result.output.strip().splitlines()[-1])["image_id"]
+    assert image_id == _upload(keyed, "key-a1").get_json()["image_id"]  # the same tenant, the same id
+    assert keyed.get(f"/api/images/{image_id}", headers={"X-API-Key": "key-a2"}).status_code == 200
+    assert keyed.get(f"/api/images/{image_id}", headers={"X-API-Key": "key-b"}).status_code == 404
