@@ -7,7 +7,7 @@ from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 from skimage.color import lab2rgb, rgb2lab
 
 from ananacare.preprocess import PipelineSettings, analyze_crop, validate_image
-from ananacare.preprocess.quality import CHECK_KINDS
+from ananacare.quality.checks import CHECK_KINDS
 from ananacare.preprocess.skin import ita_category, ita_degrees, skin_analysis
 from photos import encode, jpeg, photo
 
