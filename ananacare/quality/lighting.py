@@ -15,15 +15,20 @@ from .geometry import cheek_zones
 
 # mesh points of the eyebrows' upper edge: the face region starts there
 BROW_TOP = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300)
+# the mesh's outer face contour (MediaPipe's FACE_OVAL), clockwise from the forehead's top
+FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148,
+             176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
 _SRGB = np.arange(256) / 255.0
 _LINEAR = np.where(_SRGB > 0.04045, ((_SRGB + 0.055) / 1.055) ** 2.4, _SRGB / 12.92)  # OFIQ's ColorConvert
-_Y_WEIGHTS = np.array([0.2126, 0.7152, 0.0722])
+# Y x 255 contributed by each channel's 0-255 level: three table look-ups per pixel instead of the power law
+_Y_TABLES = [(_LINEAR * weight * 255).astype(np.float32) for weight in (0.2126, 0.7152, 0.0722)]
 
 
 def linear_luminance(pixels):
     """OFIQ's luminance image (uint8) of an RGB uint8 array: linear-light Y x 255, rounded."""
-    y = _LINEAR[np.asarray(pixels)] @ _Y_WEIGHTS
-    return np.floor(y * 255 + 0.5).astype(np.uint8)
+    pixels = np.asarray(pixels)
+    y = _Y_TABLES[0][pixels[..., 0]] + _Y_TABLES[1][pixels[..., 1]] + _Y_TABLES[2][pixels[..., 2]]
+    return np.floor(y + 0.5).astype(np.uint8)
 
 
 def convex_hull(points):
@@ -45,8 +50,9 @@ def face_mask(points, size):
     """Boolean mask (height x width) of the face: the hull of the mesh points from the brows down."""
     xy = np.asarray(points)[:, :2]
     top = xy[list(BROW_TOP), 1].min()
+    outline = xy[list(FACE_OVAL + BROW_TOP)]  # the outer points: the hull of all points is theirs
     canvas = Image.new("1", size, 0)
-    ImageDraw.Draw(canvas).polygon([tuple(p) for p in convex_hull(xy[xy[:, 1] >= top])], fill=1)
+    ImageDraw.Draw(canvas).polygon([tuple(p) for p in convex_hull(outline[outline[:, 1] >= top])], fill=1)
     return np.asarray(canvas, dtype=bool)
 
 

@@ -18,7 +18,8 @@ def ofiq_measures(evidence, faces, scale, source_size, pose, registry, backgroun
                **lighting_measures(evidence.region, evidence.mesh.points)}
     reasons = {}
     if background:
-        natives["background_uniformity"], reason = background_uniformity(evidence.image, evidence, registry)
+        natives["background_uniformity"], reason = background_uniformity(
+            evidence.image, evidence.crop_geometry(0.0, 1), registry)
         if reason:
             reasons["background_uniformity"] = reason
     else:
