@@ -11,6 +11,7 @@ from PIL import Image, ImageFilter
 from ananacare import load_models
 from ananacare.models import ModelRegistry, load_specs
 from ananacare.preprocess import PipelineSettings, validate_image
+from ananacare.quality.background import _erode, scharr_magnitude
 from ananacare.quality.checks import PROFILES, thresholds_for
 from ananacare.quality.lighting import convex_hull, linear_luminance, natural_colour_distance
 from ananacare.quality.ofiq import quality_component
@@ -91,6 +92,17 @@ def test_natural_colour_distance_is_zero_inside_the_skin_box():
     assert natural_colour_distance(30, 20) == pytest.approx(5)
     assert natural_colour_distance(28, 39) == pytest.approx(5)
     assert natural_colour_distance(-1, 20) == 100
+
+
+def test_scharr_gradient_and_erosion_match_opencvs_definitions():
+    step = np.zeros((5, 6))
+    step[:, 3:] = 1  # a unit step: OpenCV's Scharr kernel (3, 10, 3) x (-1, 0, 1) gives 16 beside it
+    assert scharr_magnitude(step)[2].tolist() == [0, 0, 16, 16, 0, 0]
+    assert scharr_magnitude(step.T)[:, 2].tolist() == [0, 0, 16, 16, 0, 0]
+    mask = np.ones((8, 8), dtype=bool)
+    mask[4, 4] = False  # a 4 x 4 erosion anchored at (2, 2) spreads a hole 2 up/left, 1 down/right
+    rows, cols = np.nonzero(~_erode(mask, 4))
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (3, 6, 3, 6)
 
 
 def test_convex_hull_of_a_square_and_its_inside_points():
