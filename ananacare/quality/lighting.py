@@ -102,11 +102,10 @@ def lighting_measures(region, points):
     levels = np.arange(256) / 255.0
     mean = float((histogram * levels).sum())
     # OFIQ reads the cheek zones of the face with everything outside the face region set to 0
-    masked = np.where(mask[..., None], pixels, 0).astype(np.uint8)
-    masked_luminance = np.where(mask, luminance, 0)
     zones = cheek_zones(points)
-    lum_zones = [_zone(masked_luminance, *zone) for zone in zones]
-    colour_zones = [_zone(masked, *zone).reshape(-1, 3) for zone in zones]
+    inside = [_zone(mask, *zone) for zone in zones]
+    lum_zones = [_zone(luminance, *zone) * m for zone, m in zip(zones, inside)]
+    colour_zones = [(_zone(pixels, *zone) * m[..., None]).reshape(-1, 3) for zone, m in zip(zones, inside)]
     uniformity = (float(np.minimum(*(_histogram(z) for z in lum_zones)).sum())
                   if all(z.size for z in lum_zones) else None)
     if not (pixels[..., 0] != pixels[..., 1]).any() and not (pixels[..., 1] != pixels[..., 2]).any():
