@@ -1,5 +1,5 @@
 """Quality checks on the chosen face, in the manner of ISO/IEC 29794-5: each check says what was
-measured, against what threshold, and why it passed or failed. Thresholds come in three profiles
+measured, against what threshold, and why it passed or failed. Thresholds come in four profiles
 (lenient, normal, strict, ofiq), selectable per request, and each can be overridden in settings.
 
 `passed` is true or false for a measured check and null (None) for one that could not be measured
