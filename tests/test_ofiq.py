@@ -262,3 +262,18 @@ def test_without_the_segmentation_model_validate_still_answers(make_app, tmp_pat
     background = {c["name"]: c for c in response.get_json()["checks"]}["background_uniformity"]
     assert background["passed"] is None and background["reason"] == "no_segmentation_model"
     assert background["required"] is False and background["native"] is None and background["quality"] is None
+
+
+def test_the_openapi_document_describes_native_quality_and_the_ofiq_profile(client):
+    document = client.get("/api/openapi.json").get_json()
+    check = document["components"]["schemas"]["Check"]["properties"]
+    assert check["quality"]["type"] == "integer" and check["quality"].get("nullable") is True
+    assert {"$ref": "#/components/schemas/Native"} in check["native"]["anyOf"]
+    assert any(option.get("nullable") for option in check["native"]["anyOf"])
+    parameters = [p for path in document["paths"].values() for op in path.values() if isinstance(op, dict)
+                  for p in op.get("parameters", []) if p.get("name") == "profile"]
+    assert parameters and all("ofiq" in p["schema"]["enum"] for p in parameters)
+    body = client.post("/api/validate/image?profile=ofiq", data=jpeg(), content_type="image/jpeg").get_json()
+    checks = {c["name"]: c for c in body["checks"]}
+    assert body["profile"] == "ofiq" and checks["yaw"]["threshold"] == {"min_quality": 50}
+    assert checks["head_size"]["required"] is True and body["valid"] is False  # a selfie is no passport photo
