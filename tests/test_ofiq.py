@@ -277,3 +277,19 @@ def test_the_openapi_document_describes_native_quality_and_the_ofiq_profile(clie
     checks = {c["name"]: c for c in body["checks"]}
     assert body["profile"] == "ofiq" and checks["yaw"]["threshold"] == {"min_quality": 50}
     assert checks["head_size"]["required"] is True and body["valid"] is False  # a selfie is no passport photo
+
+
+def test_a_segmentation_model_that_fails_to_load_leaves_validate_and_readiness_alone(make_app, tmp_path):
+    data = Path(str(resources.files("ananacare.models"))) / "data"
+    text = (data.parent / "default_models.toml").read_text().replace('"path:data/', f'"path:{data}/')
+    broken = tmp_path / "segmentation.tflite"
+    broken.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 250145\n")
+    spec_file = tmp_path / "models.toml"
+    spec_file.write_text(text.replace(f'"path:{data}/selfie_segmentation_landscape.tflite"', f'"path:{broken}"'))
+    app = make_app(MODELS_FILE=str(spec_file))
+    load_models(app)
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200  # optional: its failure is reported, not fatal
+    body = client.post("/api/validate/image", data=jpeg(), content_type="image/jpeg").get_json()
+    background = {c["name"]: c for c in body["checks"]}["background_uniformity"]
+    assert body["valid"] is True and background["passed"] is None and background["reason"] == "model_unavailable"
