@@ -9,7 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 from .errors import ApiError
 from .image_cache import crop_store
 from .models import model_registry
-from .preprocess.quality import PROFILES
+from .quality.checks import PROFILES
 from .service import analyze_upload
 
 models_cli = AppGroup("models", help="Fill the model cache, list and verify models.")

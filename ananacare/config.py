@@ -36,7 +36,7 @@ DEFAULTS = {
     "BODY_TIMEOUT_SECONDS": 120,  # longest time a request body may take to arrive (408 after)
     "BODY_MIN_RATE": 16 * 1024,  # bytes/s a body must keep up after a 5 s grace (408 below)
     # Quality checks
-    "QUALITY_PROFILE": "normal",  # lenient | normal | strict; a request may pick another
+    "QUALITY_PROFILE": "normal",  # lenient | normal | strict | ofiq; a request may pick another
     "QUALITY_THRESHOLDS": None,  # JSON object of per-check overrides, e.g. {"face_size": 120}
     # Models
     "MODELS_FILE": None,  # None: the packaged default_models.toml
@@ -86,7 +86,7 @@ class SettingsSchema(Schema):
     DECODE_MAX_SIDE = fields.Integer(validate=validate.Range(min=128))
     BODY_TIMEOUT_SECONDS = fields.Float(validate=validate.Range(min=1, max=3600))
     BODY_MIN_RATE = fields.Integer(validate=validate.Range(min=1))
-    QUALITY_PROFILE = fields.String(validate=validate.OneOf(["lenient", "normal", "strict"]))
+    QUALITY_PROFILE = fields.String(validate=validate.OneOf(["lenient", "normal", "strict", "ofiq"]))
     QUALITY_THRESHOLDS = JsonObject(allow_none=True)
     MODELS_FILE = fields.String(allow_none=True)
     LOAD_MODELS_ON_START = fields.Boolean()
@@ -160,7 +160,7 @@ def load_settings(overrides=None, environ=None):
 
 def _check_quality_thresholds(settings):
     """The profile's thresholds with the overrides applied must make sense (names, types)."""
-    from .preprocess.quality import thresholds_for  # pure; imported here, only when settings load
+    from .quality.checks import thresholds_for  # pure; imported here, only when settings load
 
     try:
         thresholds_for(settings["QUALITY_PROFILE"], settings["QUALITY_THRESHOLDS"])

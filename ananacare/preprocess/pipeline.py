@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..quality import is_valid, ofiq_measures, run_checks, thresholds_for
 from ..timing import NULL_TIMER
 from .crop import cut_square
 from .decode import decode_image
 from .faces import face_measures, find_face_evidence, refine
 from .landmarks import Mesh
-from .quality import is_valid, run_checks, thresholds_for
 
 PIPELINE_VERSION = 2  # bump when a change makes old crops differ from new ones
 
@@ -95,7 +95,10 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
         primary = refine(evidence[0], registry)
     with timer.stage("quality"):
         measures = face_measures(primary, decoded.scale)
-        checks = run_checks(faces, decoded.source_size, measures, thresholds, settings.quality_profile)
+        pose = measures["yaw"], measures["pitch"], measures["roll"]
+        natives, reasons = ofiq_measures(primary, faces, decoded.scale, decoded.source_size, pose, registry)
+        checks = run_checks(faces, decoded.source_size, measures, thresholds, settings.quality_profile,
+                            natives, reasons)
     with timer.stage("crop"):
         geometry = primary.crop_geometry(settings.crop_margin, settings.crop_size)
         crop = cut_square(decoded.image, geometry)

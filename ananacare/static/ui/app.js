@@ -54,7 +54,15 @@ function format(value) {
   if (value === null || value === undefined) return "—";
   if (Array.isArray(value)) return value.map(format).join(" – ");
   if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(3);
+  if (typeof value === "object" && "min_quality" in value) return `quality ≥ ${value.min_quality}`;
   return String(value);
+}
+
+// OFIQ's native value of a check (ISO/IEC 29794-5), with its unit; the measure's name on hover
+function nativeCell(native) {
+  const td = cell(native ? `${format(native.value)} ${native.unit}` : "—", "native", "OFIQ native");
+  if (native) td.title = `OFIQ ${native.measure}`;
+  return td;
 }
 
 function cell(text, className, label) {
@@ -83,7 +91,8 @@ function showChecks(validation) {
     const [text, kind] = outcome(check);
     row.className = kind;
     row.append(cell(check.name, "name"), cell(text, kind), cell(format(check.value), "value", "value"),
-      cell(format(check.threshold), "threshold", "threshold"), cell(check.message, "why"));
+      cell(format(check.threshold), "threshold", "threshold"), cell(format(check.quality), "quality", "quality"),
+      nativeCell(check.native), cell(check.message, "why"));
     return row;
   }));
   $("profile-used").textContent = `profile: ${validation.profile}`;

@@ -1,12 +1,22 @@
 """Quality checks on the chosen face, in the manner of ISO/IEC 29794-5: each check says what was
-measured, against what threshold, and why it passed or failed. Thresholds come in three profiles
-(lenient, normal, strict), selectable per request, and each can be overridden in settings.
+measured, against what threshold, and why it passed or failed. Thresholds come in four profiles
+(lenient, normal, strict, ofiq), selectable per request, and each can be overridden in settings.
 
 `passed` is true or false for a measured check and null (None) for one that could not be measured
 (no face: nothing to measure), with `reason` saying why. A check a profile does not require
 (`required: false`, e.g. `colour` outside `strict`) is measured and judged but does not decide
-`valid`."""
+`valid`.
+
+Each check also carries OFIQ's reading of the same property (ISO/IEC 29794-5's reference
+implementation, see ofiq.py): `native`, the measure's native value with its OFIQ name and unit,
+and `quality`, its 0-100 quality component; both null where OFIQ has no such measure. A
+threshold is a value in the check's own units, or {"min_quality": q}: judged on `quality` >= q.
+Checks only OFIQ defines (head size, crop and margins, luminance variance, natural colour,
+background uniformity) are judged on quality alone; the `ofiq` profile judges every check that
+has a quality component on it and requires them all."""
 from dataclasses import asdict, dataclass
+
+from .ofiq import MEASURES, native_entry, quality_component
 
 # kind: "min" value >= t; "max" value <= t; "abs_max" |value| <= t; "range" t[0] <= value <= t[1]
 CHECK_KINDS = {
@@ -14,10 +24,18 @@ CHECK_KINDS = {
     "yaw": "abs_max", "pitch": "abs_max", "roll": "abs_max", "eyes_open": "min", "mouth_closed": "max",
     "sharpness": "min", "luminance": "range", "underexposure": "max", "overexposure": "max",
     "dynamic_range": "min", "illumination_uniformity": "min", "colour": "min",
+    # OFIQ's own measures, judged on their quality component only
+    "luminance_variance": "quality", "natural_colour": "quality", "head_size": "quality", "crop_left": "quality",
+    "crop_right": "quality", "margin_above": "quality", "margin_below": "quality", "background_uniformity": "quality",
 }
+OFIQ_ONLY = tuple(name for name, kind in CHECK_KINDS.items() if kind == "quality")
+MIN_QUALITY = 50  # OFIQ sets no pass mark; 50 is where most of its sigmoids cross their middle
 # Checks a profile measures and reports but does not require for `valid`. Colour (mean chroma C*
 # of the face) is needed only by skin colour, so only `strict` (photos for skin analysis) needs it.
-NOT_REQUIRED = {"lenient": {"colour"}, "normal": {"colour"}, "strict": set()}
+# OFIQ's framing and background measures are written for passport-style portraits, not selfies:
+# only the `ofiq` profile requires them.
+NOT_REQUIRED = {"lenient": {"colour", *OFIQ_ONLY}, "normal": {"colour", *OFIQ_ONLY},
+                "strict": set(OFIQ_ONLY), "ofiq": {"colour"}}
 PROFILES = {
     "lenient": {"face_presence": 0.3, "face_size": 48, "inter_eye_distance": 20, "face_inside_frame": -0.05,
                 "yaw": 35, "pitch": 30, "roll": 30, "eyes_open": 0.1, "mouth_closed": 0.5, "sharpness": 5,
@@ -32,6 +50,12 @@ PROFILES = {
                "luminance": [80, 190], "underexposure": 0.05, "overexposure": 0.03, "dynamic_range": 90,
                "illumination_uniformity": 0.8, "colour": 4},
 }
+for _thresholds in PROFILES.values():
+    _thresholds.update({name: {"min_quality": MIN_QUALITY} for name in OFIQ_ONLY})
+# ofiq: every check with an OFIQ quality component judged on it; the others as in `normal`
+PROFILES["ofiq"] = {name: ({"min_quality": MIN_QUALITY} if name in MEASURES else value)
+                    for name, value in PROFILES["normal"].items()}
+PROFILES["ofiq"]["single_face"] = {"min_quality": MIN_QUALITY}  # elsewhere: exactly one face
 MESSAGES = {
     "face_presence": ("The face model confirms a face.", "The face model is not sure this is a face."),
     "face_size": ("The face is large enough.", "The face is too small: come closer or use a larger photo."),
@@ -53,7 +77,20 @@ MESSAGES = {
     "illumination_uniformity": ("The light is even across the face.",
                                 "One side of the face is much darker; face the light."),
     "colour": ("The photo has colour.", "The photo has no colour (grey): skin colour cannot be measured."),
+    "luminance_variance": ("The face shows enough variation of light.", "The face's light is too flat or too harsh."),
+    "natural_colour": ("The skin colour looks natural.", "The skin colour looks unnatural; check the white balance."),
+    "head_size": ("The head fills a portrait's share of the photo.",
+                  "The head is too small or too large in the photo for a portrait."),
+    "crop_left": ("There is room left of the face.", "The face is too close to the photo's left edge."),
+    "crop_right": ("There is room right of the face.", "The face is too close to the photo's right edge."),
+    "margin_above": ("There is room above the eyes.", "Too little room above the face."),
+    "margin_below": ("There is room below the eyes.", "Too little room below the face."),
+    "background_uniformity": ("The background is plain.", "The background is busy; use a plain background."),
 }
+NOT_MEASURABLE = {"no_segmentation_model": "Not measured: no segmentation model is configured.",
+                  "model_unavailable": "Not measured: the segmentation model is unavailable (see /api/diagnostics).",
+                  "no_background": "Not measured: no background is visible around the face.",
+                  "not_measurable": "Not measured: the face's landmarks do not allow it."}
 NOT_MEASURED = "Not measured: no face was found."
 
 
@@ -67,7 +104,9 @@ class Check:
     threshold: object
     message: str
     required: bool = True  # False: reported, but `valid` does not depend on it
-    reason: str | None = None  # why a check was not measured ("no_face")
+    reason: str | None = None  # why a check was not measured ("no_face", "model_unavailable", ...)
+    native: dict | None = None  # OFIQ's measure: {"measure", "value", "unit"}
+    quality: int | None = None  # OFIQ's 0-100 quality component of `native`
 
     def to_dict(self):
         """A JSON-ready dict."""
@@ -79,8 +118,11 @@ def thresholds_for(profile, overrides=None):
     if profile not in PROFILES:
         raise ValueError(f"unknown quality profile {profile!r}; profiles: {', '.join(PROFILES)}")
     for name, value in (overrides or {}).items():
-        if name not in CHECK_KINDS:
-            raise ValueError(f"unknown check {name!r}; checks: {', '.join(CHECK_KINDS)}")
+        if name not in CHECK_KINDS and name != "single_face":
+            raise ValueError(f"unknown check {name!r}; checks: single_face, {', '.join(CHECK_KINDS)}")
+        if isinstance(value, dict) or CHECK_KINDS.get(name, "quality") == "quality":
+            _check_min_quality(name, value)
+            continue
         pair = CHECK_KINDS[name] == "range"
         if pair != isinstance(value, list) or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value if pair else [value])):
@@ -88,7 +130,18 @@ def thresholds_for(profile, overrides=None):
     return {**PROFILES[profile], **(overrides or {})}
 
 
-def _passes(kind, value, threshold):
+def _check_min_quality(name, value):
+    if name not in MEASURES:
+        raise ValueError(f"{name} has no OFIQ quality component: it needs a value threshold, not {value!r}")
+    q = value.get("min_quality") if isinstance(value, dict) else None
+    if (not isinstance(value, dict) or set(value) != {"min_quality"} or isinstance(q, bool)
+            or not isinstance(q, (int, float)) or not 0 <= q <= 100):
+        raise ValueError(f'{name} needs {{"min_quality": 0-100}}, not {value!r}')
+
+
+def _passes(kind, value, threshold, quality=None):
+    if isinstance(threshold, dict):
+        return quality >= threshold["min_quality"]
     if kind == "min":
         return value >= threshold
     if kind == "max":
@@ -105,12 +158,26 @@ def _message_key(name, value):
     return name
 
 
-def judge(name, value, thresholds, required=True):
-    """One Check from a measured value and the thresholds in force."""
+def _rounded(native):
+    return round(float(native), 4) if native is not None else None
+
+
+def judge(name, value, thresholds, required=True, native=None, reason=None):
+    """One Check from a measured value, OFIQ's native value of the same property (None: not
+    defined or not measurable, then `reason` says why) and the thresholds in force."""
     threshold = thresholds[name]
-    passed = bool(_passes(CHECK_KINDS[name], value, threshold))
+    native = _rounded(native)
+    quality = quality_component(name, native)
+    if CHECK_KINDS[name] == "quality":
+        value = native
+    if value is None or (isinstance(threshold, dict) and quality is None):
+        reason = reason or "not_measurable"
+        # an optional model's absence never invalidates a photo: the check is then not required
+        return Check(name, None, value, threshold, NOT_MEASURABLE.get(reason, NOT_MEASURABLE["not_measurable"]),
+                     required and reason == "not_measurable", reason, native_entry(name, native), quality)
+    passed = bool(_passes(CHECK_KINDS[name], value, threshold, quality))
     message = MESSAGES[name][0] if passed else MESSAGES[_message_key(name, value)][1]
-    return Check(name, passed, value, threshold, message, required)
+    return Check(name, passed, value, threshold, message, required, None, native_entry(name, native), quality)
 
 
 def is_valid(checks):
@@ -124,8 +191,9 @@ def frame_margin(face, width, height):
     return min(x, y, width - (x + w), height - (y + h)) / max(face.size, 1e-6)
 
 
-def run_checks(faces, image_size, measures, thresholds, profile="normal"):
-    """Every check for the primary face (faces[0]); `measures` holds its mesh and pixel measures.
+def run_checks(faces, image_size, measures, thresholds, profile="normal", natives=None, reasons=None):
+    """Every check for the primary face (faces[0]); `measures` holds its mesh and pixel measures,
+    `natives` OFIQ's native values (None where one could not be measured, `reasons` says why).
     Without a face, face_detected fails and every other check is not measured (passed None)."""
     count = len(faces)
     optional = NOT_REQUIRED.get(profile, set())
@@ -133,11 +201,20 @@ def run_checks(faces, image_size, measures, thresholds, profile="normal"):
         return [Check("face_detected", False, 0, 1, "No face was found.")] + [
             Check(name, None, None, thresholds.get(name, 1), NOT_MEASURED, name not in optional, "no_face")
             for name in ("single_face", *CHECK_KINDS)]
+    natives, reasons = natives or {}, reasons or {}
+    single = natives.get("single_face")
+    single_quality = quality_component("single_face", _rounded(single))
+    if isinstance(thresholds.get("single_face"), dict) and single_quality is not None:
+        single_passed = single_quality >= thresholds["single_face"]["min_quality"]
+    else:
+        single_passed = count == 1
     checks = [
         Check("face_detected", True, count, 1, "A face was found."),
-        Check("single_face", count == 1, count, 1, "Exactly one face." if count == 1 else
-              f"{count} faces were found; the photo must show one person."),
+        Check("single_face", single_passed, count, thresholds.get("single_face", 1),
+              "Exactly one face." if count == 1 else f"{count} faces were found; the photo must show one person.",
+              True, None, native_entry("single_face", _rounded(single)), single_quality),
     ]
     values = {"face_size": round(float(faces[0].size), 1),
               "face_inside_frame": round(frame_margin(faces[0], *image_size), 3), **measures}
-    return checks + [judge(name, values[name], thresholds, name not in optional) for name in CHECK_KINDS]
+    return checks + [judge(name, values.get(name), thresholds, name not in optional, natives.get(name),
+                           reasons.get(name)) for name in CHECK_KINDS]
