@@ -38,7 +38,7 @@ def test_verify_json_reports_the_verdict_and_exit_code(make_app, tmp_path):
 def test_verify_inspects_without_loading(make_app):
     app = make_app()  # nothing loaded yet
     result = app.test_cli_runner().invoke(args=["models", "verify"])
-    assert result.exit_code == 0 and result.output.count(" tflite ") == 3
+    assert result.exit_code == 0 and result.output.count(" tflite ") == 4
     registry = app.extensions["ananacare"]["models"]
     for name in registry.names:
         state = registry.state(name)
@@ -48,7 +48,7 @@ def test_verify_inspects_without_loading(make_app):
 def test_list_json(runner):
     result = runner.invoke(args=["models", "list", "--json"])
     names = [row["name"] for row in json.loads(result.output)]
-    assert names == ["face_detector_short", "face_detector_full", "face_landmarks"]
+    assert names == ["face_detector_short", "face_detector_full", "face_landmarks", "iris"]
 
 
 def test_cache_prune_removes_expired_crops(make_app):
