@@ -1,0 +1,126 @@
+"""Skin analysis of an upright face image with its mesh: scale, skin mask, every concern, heatmaps.
+
+The image is the skin crop kept with the stored entry (the face at the source photo's resolution,
+bounded in size), or the square crop for entries stored before it existed. Concerns whose
+meaning depends on resolution (wrinkles, spots, pores, texture) are measured only on source
+pixels; on an old entry they report `available: false` with reason `source_resolution_not_stored`.
+"""
+import numpy as np
+
+from ..preprocess.colour import MIN_SKIN_CHROMA, srgb_to_lab
+from . import dark_circles, redness, shine, spots, texture, tone, wrinkles
+from .common import Face, srgb_lightness, unavailable
+from .regions import MIN_COVERAGE, classify_skin, coverage_reason, region_masks, skin_reference
+from .scale import pixels_per_mm
+
+CONCERNS = {
+    "wrinkles": (wrinkles.measure, True),
+    "spots": (spots.measure, True),
+    "pores": (texture.pores, True),
+    "texture": (texture.texture, True),
+    "redness": (redness.measure, False),
+    "dark_circles": (dark_circles.measure, False),
+    "shine": (shine.measure, False),
+    "tone": (tone.measure, False),
+}  # name -> (measure(face, heatmap), needs source resolution)
+MIN_REGION_PIXELS = 16
+PAD_PX = 8
+
+
+def _bounds(masks, shape):
+    union = np.logical_or.reduce(list(masks.values()))
+    ys, xs = np.nonzero(union)
+    if not len(ys):
+        return None
+    return (max(0, ys.min() - PAD_PX), min(shape[0], ys.max() + PAD_PX + 1),
+            max(0, xs.min() - PAD_PX), min(shape[1], xs.max() + PAD_PX + 1))
+
+
+def _upsample(mask, shape):
+    return np.repeat(np.repeat(mask, 2, axis=0), 2, axis=1)[:shape[0], :shape[1]]
+
+
+def build_face(image, points, px_per_mm):
+    """(Face, chroma, coverage) for the image, or (None, 0, coverage) without skin regions."""
+    rgb = np.asarray(image.convert("RGB"))
+    masks = region_masks(image.size, points)
+    bounds = _bounds(masks, rgb.shape)
+    if bounds is None:
+        return None, 0.0, {}
+    y0, y1, x0, x1 = bounds
+    rgb = rgb[y0:y1, x0:x1]
+    masks = {name: mask[y0:y1, x0:x1] for name, mask in masks.items()}
+    half = {name: mask[::2, ::2] for name, mask in masks.items()}
+    small = rgb[::2, ::2]
+    lab_half = srgb_to_lab(small.reshape(-1, 3)).reshape(small.shape[:2] + (3,)).astype(np.float32)
+    union_half = np.logical_or.reduce(list(half.values()))
+    chroma = float(np.hypot(lab_half[..., 1], lab_half[..., 2])[union_half].mean()) if union_half.any() else 0.0
+    skin_h, dark_h, high_h, off_h = classify_skin(lab_half, skin_reference(lab_half, half))
+    skin, dark, highlight = (_upsample(m, rgb.shape) for m in (skin_h, dark_h, high_h))
+    off_hue = _upsample(off_h, rgb.shape)
+    lightness = srgb_lightness(rgb)
+    union = np.logical_or.reduce(list(masks.values()))
+    reference = float(np.median(lightness[union & skin])) if (union & skin).any() else float(lightness.mean())
+    relative = (100 * (lightness + 16) / max(reference + 16, 1e-3)).astype(np.float32)
+    coverage, measured = {}, {}
+    for name, mask in masks.items():
+        area = int(mask.sum())
+        share = float((mask & skin).sum()) / max(area, 1)
+        entry = {"coverage": round(share, 3), "measured": False}
+        if area < MIN_REGION_PIXELS:
+            entry["reason"] = "outside_photo_or_too_small"
+        elif share < MIN_COVERAGE:
+            entry["reason"] = coverage_reason(dark, highlight, off_hue, mask, name)
+        else:
+            entry["measured"] = True
+            measured[name] = mask & skin
+        coverage[name] = entry
+    face = Face(lightness, relative, lab_half if chroma >= MIN_SKIN_CHROMA else None, masks, skin, highlight, dark,
+                measured, float(px_per_mm), rgb, (int(y0), int(x0)))
+    return face, chroma, coverage
+
+
+def analyze_skin(image, points, scale=None, concerns=None, heatmaps=False, source_resolution=True,
+                 registry=None, iris_name=None):
+    """The skin result (and {concern: heatmap} in the image's pixels when `heatmaps`).
+
+    `points` are the mesh in the image's pixels; `scale` the px/mm dict (measured here when None).
+    """
+    points = np.asarray(points, dtype=np.float64)
+    if scale is None:
+        scale = pixels_per_mm(image, points, registry, iris_name)
+    face, chroma, coverage = build_face(image, points, scale["px_per_mm"])
+    names = list(CONCERNS) if concerns is None else list(concerns)
+    body = {"available": False, "scale": scale, "image": {"width": image.width, "height": image.height,
+                                                          "source_resolution": source_resolution},
+            "chroma": round(chroma, 2), "coverage": coverage, "regions": {}, "overall": None, "concerns": {}}
+    maps = {}
+    if face is None:
+        body["reason"] = "no_skin_pixels"
+        return (body, maps) if heatmaps else body
+    for name in names:
+        measure, needs_resolution = CONCERNS[name]
+        if needs_resolution and not source_resolution:
+            body["concerns"][name] = unavailable("source_resolution_not_stored")
+            continue
+        body["concerns"][name], maps[name] = measure(face, heatmaps)
+    colour = face.lab_half is not None
+    body["available"] = colour
+    if not colour:
+        body["reason"] = "no_colour"
+    else:
+        tone_result = body["concerns"].get("tone") or tone.measure(face)[0]
+        if tone_result.get("available"):
+            body["regions"] = tone_result["regions"]
+            every = np.concatenate([face.lab_half[face.measured[n][::2, ::2]] for n in tone_result["regions"]])
+            body["overall"] = tone.colour_summary(every)
+    if heatmaps:
+        full = {}
+        for name, values in maps.items():
+            if values is not None:
+                canvas = np.zeros((image.height, image.width), dtype=np.float32)
+                y0, x0 = face.origin
+                canvas[y0:y0 + values.shape[0], x0:x0 + values.shape[1]] = values
+                full[name] = canvas
+        return body, full
+    return body
