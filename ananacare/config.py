@@ -28,6 +28,7 @@ DEFAULTS = {
     # Square crop
     "CROP_SIZE": 512,
     "CROP_MARGIN": 0.25,  # side = face size x (1 + 2 x margin); 0.25 is the landmark model's ROI
+    "SKIN_CROP_MAX_SIDE": 1024,  # the skin crop kept with each entry: source resolution up to this; 0: none
     # Input limits
     "MAX_UPLOAD_BYTES": 25 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 50_000_000,
@@ -80,6 +81,7 @@ class SettingsSchema(Schema):
     CACHE_SWEEP_SECONDS = fields.Integer(validate=validate.Range(min=1))
     CROP_SIZE = fields.Integer(validate=validate.Range(min=64, max=4096))
     CROP_MARGIN = fields.Float(validate=validate.Range(min=0.0, max=2.0))
+    SKIN_CROP_MAX_SIDE = fields.Integer(validate=validate.Range(min=0, max=4096))
     MAX_UPLOAD_BYTES = fields.Integer(validate=validate.Range(min=1024))
     MAX_IMAGE_PIXELS = fields.Integer(validate=validate.Range(min=1))
     MAX_DECODE_BYTES = fields.Integer(validate=validate.Range(min=1048576))

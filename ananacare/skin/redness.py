@@ -27,8 +27,8 @@ def measure(face, heatmap=False):
     union = np.logical_or.reduce(list(masks.values()))
     baseline = float(np.median(a[union]))
     red = a > baseline + RED_DELTA
-    regions = {name: {"area_percent": round(100 * float(red[mask].mean()), 2), "mean_a": round(float(a[mask].mean()), 2)}
-               for name, mask in masks.items()}
+    regions = {name: {"area_percent": round(100 * float(red[mask].mean()), 2),
+                      "mean_a": round(float(a[mask].mean()), 2)} for name, mask in masks.items()}
     body = result(METHOD, 100 * float(red[union].mean()), "% area", best=2.0, worst=30.0, regions=regions,
                   minimum=MIN_PX_PER_MM, mean_a=round(float(a[union].mean()), 2), baseline_a=round(baseline, 2))
     return body, (np.where(union, np.clip(a - baseline, 0, None), 0) if heatmap else None)
