@@ -6,10 +6,11 @@ meaning depends on resolution (wrinkles, spots, pores, texture) are measured onl
 pixels; on an old entry they report `available: false` with reason `source_resolution_not_stored`.
 """
 import numpy as np
+from scipy import ndimage
 
 from ..preprocess.colour import MIN_SKIN_CHROMA, srgb_to_lab
 from . import dark_circles, redness, shine, spots, texture, tone, wrinkles
-from .common import Face, srgb_lightness, unavailable
+from .common import Face, relative_lightness, srgb_lightness, unavailable
 from .regions import MIN_COVERAGE, classify_skin, coverage_reason, region_masks, skin_reference
 from .scale import pixels_per_mm
 
@@ -24,6 +25,7 @@ CONCERNS = {
     "tone": (tone.measure, False),
 }  # name -> (measure(face, heatmap), needs source resolution)
 MIN_REGION_PIXELS = 16
+MAX_FEATURE_MM = 12.0  # enclosed non-skin blobs up to this size are skin features (spots, moles)
 PAD_PX = 8
 
 
@@ -34,6 +36,17 @@ def _bounds(masks, shape):
         return None
     return (max(0, ys.min() - PAD_PX), min(shape[0], ys.max() + PAD_PX + 1),
             max(0, xs.min() - PAD_PX), min(shape[1], xs.max() + PAD_PX + 1))
+
+
+def _fill_small_holes(skin, max_area):
+    """Skin with its small enclosed non-skin blobs filled: a spot, mole or pore surrounded by skin
+    is on the skin (a concern measures it), while hair and frames reach beyond it."""
+    holes, count = ndimage.label(ndimage.binary_fill_holes(skin) & ~skin)
+    if count == 0:
+        return skin
+    sizes = ndimage.sum_labels(np.ones_like(holes), holes, np.arange(1, count + 1))
+    small = np.concatenate([[False], sizes <= max_area])
+    return skin | small[holes]
 
 
 def _upsample(mask, shape):
@@ -56,12 +69,13 @@ def build_face(image, points, px_per_mm):
     union_half = np.logical_or.reduce(list(half.values()))
     chroma = float(np.hypot(lab_half[..., 1], lab_half[..., 2])[union_half].mean()) if union_half.any() else 0.0
     skin_h, dark_h, high_h, off_h = classify_skin(lab_half, skin_reference(lab_half, half))
-    skin, dark, highlight = (_upsample(m, rgb.shape) for m in (skin_h, dark_h, high_h))
-    off_hue = _upsample(off_h, rgb.shape)
+    # a highlight is skin that shines: measured for relief and shine, left out of colour by each concern
+    skin_h = _fill_small_holes(skin_h | high_h, (MAX_FEATURE_MM * px_per_mm / 2) ** 2 * np.pi / 4)
+    skin, dark, highlight = (_upsample(m, rgb.shape) for m in (skin_h, dark_h & ~skin_h, high_h))
+    off_hue = _upsample(off_h & ~skin_h, rgb.shape)
     lightness = srgb_lightness(rgb)
     union = np.logical_or.reduce(list(masks.values()))
-    reference = float(np.median(lightness[union & skin])) if (union & skin).any() else float(lightness.mean())
-    relative = (100 * (lightness + 16) / max(reference + 16, 1e-3)).astype(np.float32)
+    relative = relative_lightness(rgb, union & skin if (union & skin).any() else union)
     coverage, measured = {}, {}
     for name, mask in masks.items():
         area = int(mask.sum())

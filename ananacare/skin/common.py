@@ -20,7 +20,7 @@ class Face:
     """The pixels and facts every concern reads (built once per analysis)."""
 
     lightness: np.ndarray  # L* per pixel, full resolution
-    relative: np.ndarray  # 100 * (L* + 16) / median over skin: invariant to a global brightness scale
+    relative: np.ndarray  # green-channel lightness, % of its median over skin (see relative_lightness)
     lab_half: np.ndarray | None  # L*a*b* on every second pixel (colour concerns); None for a grey photo
     masks: dict  # region -> boolean mask (geometry minus features), full resolution
     skin: np.ndarray  # boolean: the pixel looks like this face's skin
@@ -80,6 +80,19 @@ def srgb_lightness(rgb):
     y = (linear[rgb[..., 0]] * np.float32(0.2126729) + linear[rgb[..., 1]] * np.float32(0.7151522)
          + linear[rgb[..., 2]] * np.float32(0.072175))
     return np.where(y > (6 / 29) ** 3, 116 * np.cbrt(y) - 16, y * np.float32(903.3)).astype(np.float32)
+
+
+def relative_lightness(rgb, skin):
+    """100 x cbrt(linear G) / its median over the skin: the relief channel of wrinkles, spots, pores.
+
+    The cube root is L*'s (L* + 16 = 116 cbrt(Y)), so a global exposure change (linear values times
+    k) scales it by cbrt(k), which the division by the median removes. Green, not Y: skin is
+    R > G > B, and a bright face clips red first (at +15 % the astronaut's cheeks do), which would
+    flatten its relief; green carries most of the luminance and shows melanin and blood well.
+    """
+    green = np.cbrt(_SRGB_TO_LINEAR.astype(np.float32)[rgb[..., 1]])
+    median = float(np.median(green[skin])) if skin.any() else float(green.mean())
+    return (100 * green / max(median, 1e-3)).astype(np.float32)
 
 
 def region_area_cm2(face, mask):

@@ -6,7 +6,8 @@ lips and nostrils are cut out by their landmark polygons, grown by a margin. Wha
 pixel by pixel against the face's own skin colour: the reference is the median and the median
 absolute deviation (MAD) of L*, a*, b* on the cheeks and nose below the eyes (rarely covered by
 hair). Hair, beard, glasses frames and deep shadow are much darker than that reference or of
-another hue; specular highlights are much brighter and paler. A region whose skin coverage falls
+another hue (L* under the median by 3 robust sigmas, at least 12); specular highlights are
+brighter (2.5 sigmas, at least 8) and paler (chroma under 70 % of the skin's). A region whose skin coverage falls
 under MIN_COVERAGE is not measured and says why.
 """
 import numpy as np
@@ -28,6 +29,9 @@ RIGHT_MOUTH, LEFT_MOUTH = 61, 291
 BELOW_LIP, CHIN = 17, 152
 
 MIN_COVERAGE = 0.5  # share of a region's pixels that must be skin for it to be measured
+DARK_SIGMAS, DARK_MIN = 3.0, 12.0  # L* this far under the skin's median (robust sigmas, at least): not skin
+HIGHLIGHT_SIGMAS, HIGHLIGHT_MIN = 2.5, 8.0  # L* this far over it, and
+HIGHLIGHT_CHROMA = 0.7  # paler than this share of the skin's chroma: a specular highlight
 REGIONS = ("forehead", "nose", "chin", "right_cheek", "left_cheek", "right_under_eye", "left_under_eye",
            "right_crows_feet", "left_crows_feet", "right_nasolabial", "left_nasolabial")
 T_ZONE = ("forehead", "nose", "chin")
@@ -142,8 +146,9 @@ def classify_skin(lab, reference):
     d_lightness = lab[..., 0] - median[0]
     chroma_distance = np.hypot((lab[..., 1] - median[1]) / (3.5 * sigma[1] + 2),
                                (lab[..., 2] - median[2]) / (3.5 * sigma[2] + 2))
-    dark = d_lightness < -max(4 * sigma[0], 14.0)
-    highlight = d_lightness > max(4 * sigma[0], 12.0)
+    pale = np.hypot(lab[..., 1], lab[..., 2]) < HIGHLIGHT_CHROMA * np.hypot(median[1], median[2])
+    dark = d_lightness < -max(DARK_SIGMAS * sigma[0], DARK_MIN)
+    highlight = (d_lightness > max(HIGHLIGHT_SIGMAS * sigma[0], HIGHLIGHT_MIN)) & pale
     off_hue = (chroma_distance > 1.0) & ~dark & ~highlight
     return ~(dark | highlight | off_hue), dark, highlight, off_hue
 

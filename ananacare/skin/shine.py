@@ -1,17 +1,17 @@
 """Shine: specular highlight share in the T-zone against the cheeks.
 
-A specular reflection is much brighter than the face's skin (L* above its median by more than
-4 robust sigmas, at least 12) and paler (the light's colour): the same test that takes highlights
+A specular reflection is brighter than the face's skin (L* above its median by more than 2.5
+robust sigmas, at least 8) and paler (chroma under 70 % of the skin's: the light's colour): the same test that takes highlights
 out of the colour measures (regions.classify_skin). Oily skin shines first on the T-zone
 (forehead, nose, chin). Raw value: highlight share of the T-zone (%); also the cheeks' share and
-the T-zone over cheek ratio. Needs no colour: on a grey photo brightness alone decides.
+the T-zone over cheek ratio. Needs no colour: on a grey photo the chroma test cannot tell, so a pale skin's bright parts may count.
 """
 import numpy as np
 
 from .common import result, unavailable
 from .regions import CHEEKS, T_ZONE
 
-METHOD = "specular_highlight_share (L* > skin median + max(4 sigma, 12))"
+METHOD = "specular_highlight_share (L* > skin median + max(2.5 sigma, 8), C* < 0.7 skin C*)"
 MIN_PX_PER_MM = 0.5
 
 
@@ -36,6 +36,6 @@ def measure(face, heatmap=False):
             if mask.any():
                 regions[name] = {"highlight_percent": round(100 * float(face.highlight[mask].mean()), 3)}
     ratio = round(t_zone / cheeks, 2) if cheeks else None
-    body = result(METHOD, t_zone, "% T-zone", best=0.5, worst=8.0, regions=regions, minimum=MIN_PX_PER_MM,
+    body = result(METHOD, t_zone, "% T-zone", best=0.0, worst=5.0, regions=regions, minimum=MIN_PX_PER_MM,
                   cheeks_percent=round(cheeks, 3) if cheeks is not None else None, t_zone_to_cheeks=ratio)
     return body, ((face.highlight & (t_mask | c_mask)).astype(np.float32) if heatmap else None)

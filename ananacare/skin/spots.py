@@ -3,9 +3,10 @@
 The surround is the skin's own lightness averaged over SURROUND_MM (a Gaussian over skin pixels
 only, so hair and brows do not darken it); a pixel is spot-dark where the lightly smoothed
 relative lightness lies SPOT_CONTRAST (% of the skin's lightness) under it. Connected dark pixels
-are one candidate; it is a spot when its equivalent diameter is 1-10 mm and it is round (major
+are one candidate; it is a spot when its equivalent diameter is 1-10 mm, it is round (major
 over minor axis of its second moments under MAX_ELONGATION; longer ones are lines, left to
-wrinkles). Reported: spots per cm^2 (raw value), their area share (%), per region.
+wrinkles) and it lies on measured skin (90 % of it: a blob reaching into an eye or the hair is
+their shadow). Reported: spots per cm^2 (raw value), their area share (%), per region.
 """
 import numpy as np
 from scipy import ndimage
@@ -18,6 +19,7 @@ SURROUND_MM = 6.0
 SPOT_CONTRAST = 4.0
 DIAMETER_MM = (1.0, 10.0)
 MAX_ELONGATION = 3.0
+MIN_INSIDE = 0.9  # share of a blob's pixels on measured skin
 REGIONS = ("forehead", "nose", "chin", "right_cheek", "left_cheek", "right_under_eye", "left_under_eye")
 
 
@@ -28,8 +30,9 @@ def darkness(face, skin):
     return surround - smooth
 
 
-def _spots(dark, face):
-    """A labelled image of the spots and their count."""
+def _spots(dark, face, measured):
+    """A labelled image of the dark blobs and the labels that are spots: 1-10 mm, round, and inside
+    measured skin (a blob reaching into an eye, brow or hair is that feature's shadow, not a spot)."""
     labels, count = ndimage.label(dark)
     if count == 0:
         return labels, []
@@ -43,7 +46,9 @@ def _spots(dark, face):
     root = np.sqrt(((vxx - vyy) / 2) ** 2 + vxy ** 2)
     major, minor = (vxx + vyy) / 2 + root, np.maximum((vxx + vyy) / 2 - root, 1e-6)
     diameter = 2 * np.sqrt(area / np.pi) / face.px_per_mm
-    keep = (diameter >= DIAMETER_MM[0]) & (diameter <= DIAMETER_MM[1]) & (np.sqrt(major / minor) <= MAX_ELONGATION)
+    inside = ndimage.sum_labels(measured, labels, index) / area
+    keep = ((diameter >= DIAMETER_MM[0]) & (diameter <= DIAMETER_MM[1]) & (np.sqrt(major / minor) <= MAX_ELONGATION)
+            & (inside >= MIN_INSIDE))
     return labels, list(index[keep])
 
 
@@ -58,7 +63,7 @@ def measure(face, heatmap=False):
     if not measured.any():
         return unavailable("no_region_measured"), None
     dark = darkness(face, face.skin)
-    labels, kept = _spots(ndimage.binary_opening((dark > SPOT_CONTRAST) & measured), face)
+    labels, kept = _spots(ndimage.binary_opening(dark > SPOT_CONTRAST), face, measured)
     spot_mask = np.isin(labels, kept)
     centres = ndimage.center_of_mass(spot_mask, labels, kept) if kept else []
     regions, total_count, total_area = {}, 0, 0.0

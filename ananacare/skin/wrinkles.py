@@ -52,10 +52,12 @@ def measure(face, heatmap=False):
         return unavailable("resolution_too_low", MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
     response, centres = valley_response(face)
     regions, length_mm, area, depth = {}, 0.0, 0.0, []
+    union = np.zeros(response.shape, dtype=bool)
     for name in REGIONS:
         if name not in face.measured:
             continue
         mask = face.measured[name]
+        union |= mask
         found = centres & mask
         cm2 = region_area_cm2(face, mask)
         region_length = found.sum() / face.px_per_mm  # mm: one centre pixel per pixel of length
@@ -70,4 +72,4 @@ def measure(face, heatmap=False):
     density = length_mm / 10 / area
     body = result(METHOD, density, "cm/cm2", best=0.5, worst=6.0, regions=regions, minimum=MIN_PX_PER_MM,
                   depth_contrast=round(float(np.mean(depth)) if depth else 0.0, 3), depth_unit="% lightness")
-    return body, (response if heatmap else None)
+    return body, (np.where(union, response, 0) if heatmap else None)
