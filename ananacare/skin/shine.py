@@ -1,10 +1,11 @@
 """Shine: specular highlight share in the T-zone against the cheeks.
 
 A specular reflection is brighter than the face's skin (L* above its median by more than 2.5
-robust sigmas, at least 8) and paler (chroma under 70 % of the skin's: the light's colour): the same test that takes highlights
-out of the colour measures (regions.classify_skin). Oily skin shines first on the T-zone
-(forehead, nose, chin). Raw value: highlight share of the T-zone (%); also the cheeks' share and
-the T-zone over cheek ratio. Needs no colour: on a grey photo the chroma test cannot tell, so a pale skin's bright parts may count.
+robust sigmas, at least 8) and paler (chroma under 70 % of the skin's: the light's colour): the
+same test that takes highlights out of the colour measures (regions.classify_skin). Oily skin
+shines first on the T-zone (forehead, nose, chin). Raw value: highlight share of the T-zone (%);
+also the cheeks' share and the T-zone over cheek ratio. Runs on a grey photo too, where the
+chroma test cannot tell: any bright part of the skin then counts.
 """
 import numpy as np
 
