@@ -2,8 +2,8 @@
 
 One hash per crop holds the crop bytes, the skin crop's bytes (when there is one) and the
 metadata, written with its TTL in one MULTI transaction, so a reader gets all or none. A sorted
-set indexes entries by creation time for the size bound (oldest evicted first). Redis being down is a 503 `cache_unavailable`; the client
-reconnects by itself when it is back.
+set indexes entries by creation time for the size bound (oldest evicted first). Redis being down
+is a 503 `cache_unavailable`; the client reconnects by itself when it is back.
 """
 import json
 import time
