@@ -9,7 +9,7 @@ def test_warmup_loads_and_runs_every_default_model(runner):
     result = runner.invoke(args=["models", "warmup"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4  # the three face models and the iris model
     for line in lines:
         name, verdict, status, seconds = line.split()[:4]
         assert verdict == "tflite" and status == "ready" and float(seconds.rstrip("s")) >= 0
