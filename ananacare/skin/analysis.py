@@ -10,8 +10,8 @@ from scipy import ndimage
 
 from ..preprocess.colour import MIN_SKIN_CHROMA, srgb_to_lab
 from . import dark_circles, redness, shine, spots, texture, tone, wrinkles
-from .common import Face, relative_lightness, srgb_lightness, unavailable
-from .regions import MIN_COVERAGE, classify_skin, coverage_reason, region_masks, skin_reference
+from .common import Face, relative_lightness, unavailable
+from .regions import MIN_COVERAGE, classify_skin, coverage_reason, region_masks, region_polygons, skin_reference
 from .scale import pixels_per_mm
 
 CONCERNS = {
@@ -29,13 +29,13 @@ MAX_FEATURE_MM = 12.0  # enclosed non-skin blobs up to this size are skin featur
 PAD_PX = 8
 
 
-def _bounds(masks, shape):
-    union = np.logical_or.reduce(list(masks.values()))
-    ys, xs = np.nonzero(union)
-    if not len(ys):
-        return None
-    return (max(0, ys.min() - PAD_PX), min(shape[0], ys.max() + PAD_PX + 1),
-            max(0, xs.min() - PAD_PX), min(shape[1], xs.max() + PAD_PX + 1))
+def _bounds(points, size):
+    """(y0, y1, x0, x1): the regions' bounding box in the image, padded; None when it is empty."""
+    corners = np.vstack(list(region_polygons(points).values()))
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int) - PAD_PX
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + PAD_PX
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(size[0], x1), min(size[1], y1)
+    return (y0, y1, x0, x1) if x1 > x0 and y1 > y0 else None
 
 
 def _fill_small_holes(skin, max_area):
@@ -55,17 +55,20 @@ def _upsample(mask, shape):
 
 def build_face(image, points, px_per_mm):
     """(Face, chroma, coverage) for the image, or (None, 0, coverage) without skin regions."""
-    rgb = np.asarray(image.convert("RGB"))
-    masks = region_masks(image.size, points)
-    bounds = _bounds(masks, rgb.shape)
+    bounds = _bounds(points, image.size)
     if bounds is None:
         return None, 0.0, {}
     y0, y1, x0, x1 = bounds
-    rgb = rgb[y0:y1, x0:x1]
-    masks = {name: mask[y0:y1, x0:x1] for name, mask in masks.items()}
+    rgb = np.asarray(image.convert("RGB"))[y0:y1, x0:x1]
+    local = np.asarray(points, dtype=np.float64).copy()
+    local[:, 0] -= x0
+    local[:, 1] -= y0
+    masks = region_masks((x1 - x0, y1 - y0), local)
+    if not any(mask.any() for mask in masks.values()):
+        return None, 0.0, {}
     half = {name: mask[::2, ::2] for name, mask in masks.items()}
     small = rgb[::2, ::2]
-    lab_half = srgb_to_lab(small.reshape(-1, 3)).reshape(small.shape[:2] + (3,)).astype(np.float32)
+    lab_half = srgb_to_lab(small.reshape(-1, 3), np.float32).reshape(small.shape[:2] + (3,))
     union_half = np.logical_or.reduce(list(half.values()))
     chroma = float(np.hypot(lab_half[..., 1], lab_half[..., 2])[union_half].mean()) if union_half.any() else 0.0
     skin_h, dark_h, high_h, off_h = classify_skin(lab_half, skin_reference(lab_half, half))
@@ -73,7 +76,7 @@ def build_face(image, points, px_per_mm):
     skin_h = _fill_small_holes(skin_h | high_h, (MAX_FEATURE_MM * px_per_mm / 2) ** 2 * np.pi / 4)
     skin, dark, highlight = (_upsample(m, rgb.shape) for m in (skin_h, dark_h & ~skin_h, high_h))
     off_hue = _upsample(off_h & ~skin_h, rgb.shape)
-    lightness = srgb_lightness(rgb)
+    lightness = _upsample(lab_half[..., 0], rgb.shape)  # for heatmaps: relief uses `relative`
     union = np.logical_or.reduce(list(masks.values()))
     relative = relative_lightness(rgb, union & skin if (union & skin).any() else union)
     coverage, measured = {}, {}

@@ -19,7 +19,7 @@ SEVERITY = ((75, "none"), (50, "mild"), (25, "moderate"))  # score >= bound: ban
 class Face:
     """The pixels and facts every concern reads (built once per analysis)."""
 
-    lightness: np.ndarray  # L* per pixel, full resolution
+    lightness: np.ndarray  # L* per pixel (from every second pixel, repeated: for heatmaps)
     relative: np.ndarray  # green-channel lightness, % of its median over skin (see relative_lightness)
     lab_half: np.ndarray | None  # L*a*b* on every second pixel (colour concerns); None for a grey photo
     masks: dict  # region -> boolean mask (geometry minus features), full resolution
@@ -38,10 +38,58 @@ def sigma_px(face, mm):
 
 
 def masked_blur(values, mask, sigma):
-    """Gaussian mean of `values` over the mask's pixels only (normalised convolution)."""
-    weight = ndimage.gaussian_filter(mask.astype(np.float32), sigma)
-    blurred = ndimage.gaussian_filter(np.where(mask, values, 0).astype(np.float32), sigma)
-    return blurred / np.maximum(weight, 1e-3)
+    """Gaussian mean of `values` over the mask's pixels only (normalised convolution).
+
+    A wide blur is taken on a block-averaged copy (blocks of about sigma / 4 pixels) and
+    interpolated back: the result is smooth at that scale anyway, and it costs 1 / block^2.
+    """
+    block = max(1, int(sigma / 4))
+    weights = mask.astype(np.float32)
+    product = np.where(mask, values, 0).astype(np.float32)
+    if block > 1:
+        weights, product = _block_mean(weights, block), _block_mean(product, block)
+    ratio = (ndimage.gaussian_filter(product, sigma / block)
+             / np.maximum(ndimage.gaussian_filter(weights, sigma / block), 1e-3))
+    if block == 1:
+        return ratio
+    return _upsample_linear(_upsample_linear(ratio, block, mask.shape[0], 0), block, mask.shape[1], 1)
+
+
+def _block_mean(values, block):
+    height, width = values.shape
+    padded = np.pad(values, ((0, -height % block), (0, -width % block)), mode="edge")
+    return padded.reshape(padded.shape[0] // block, block, padded.shape[1] // block, block).mean(axis=(1, 3))
+
+
+def _upsample_linear(values, block, size, axis):
+    """Linear interpolation of block centres back to `size` pixels along an axis."""
+    position = np.clip((np.arange(size) + 0.5) / block - 0.5, 0, values.shape[axis] - 1)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, values.shape[axis] - 1)
+    weight = (position - low).astype(np.float32)
+    if axis == 0:
+        return values[low] * (1 - weight[:, None]) + values[high] * weight[:, None]
+    return values[:, low] * (1 - weight) + values[:, high] * weight
+
+
+def place(face, box, values):
+    """A window's map placed back into a face-sized array of zeros (for heatmaps)."""
+    full = np.zeros(face.relative.shape, dtype=np.float32)
+    full[box] = values
+    return full
+
+
+def window(face, names, pad_px):
+    """Slices of the bounding box of the named measured regions, padded: where a concern works."""
+    union = np.zeros(face.relative.shape, dtype=bool)
+    for name in names:
+        if name in face.measured:
+            union |= face.measured[name]
+    ys, xs = np.nonzero(union)
+    if not len(ys):
+        return None
+    pad = int(np.ceil(pad_px))
+    return (slice(max(0, ys.min() - pad), ys.max() + pad + 1), slice(max(0, xs.min() - pad), xs.max() + pad + 1))
 
 
 def score(value, best, worst):
@@ -72,14 +120,6 @@ def result(method, value, unit, best, worst, regions, minimum, **extra):
     return {"available": True, "method": method, "value": round(float(value), 4), "unit": unit,
             "score": value_score, "severity": severity(value_score), "regions": regions,
             "min_px_per_mm": minimum, **extra}
-
-
-def srgb_lightness(rgb):
-    """L* of an sRGB uint8 image (H x W x 3), float32."""
-    linear = _SRGB_TO_LINEAR.astype(np.float32)
-    y = (linear[rgb[..., 0]] * np.float32(0.2126729) + linear[rgb[..., 1]] * np.float32(0.7151522)
-         + linear[rgb[..., 2]] * np.float32(0.072175))
-    return np.where(y > (6 / 29) ** 3, 116 * np.cbrt(y) - 16, y * np.float32(903.3)).astype(np.float32)
 
 
 def relative_lightness(rgb, skin):

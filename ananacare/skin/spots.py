@@ -31,25 +31,28 @@ def darkness(face, skin):
 
 
 def _spots(dark, face, measured):
-    """A labelled image of the dark blobs and the labels that are spots: 1-10 mm, round, and inside
+    """A labelled image of the dark blobs, the labels that are spots and their centres: 1-10 mm, round, and inside
     measured skin (a blob reaching into an eye, brow or hair is that feature's shadow, not a spot)."""
     labels, count = ndimage.label(dark)
     if count == 0:
-        return labels, []
-    index = np.arange(1, count + 1)
-    area = ndimage.sum_labels(np.ones_like(labels), labels, index)
-    ys, xs = np.indices(labels.shape)
-    my, mx = ndimage.mean(ys, labels, index), ndimage.mean(xs, labels, index)
-    vyy = ndimage.mean(ys * ys, labels, index) - my * my
-    vxx = ndimage.mean(xs * xs, labels, index) - mx * mx
-    vxy = ndimage.mean(xs * ys, labels, index) - mx * my
+        return labels, [], []
+    flat = labels.ravel()
+    ys, xs = np.indices(labels.shape, dtype=np.float64)
+    area = np.bincount(flat, minlength=count + 1)[1:].astype(np.float64)
+
+    def mean(weights):
+        return np.bincount(flat, weights=weights.ravel(), minlength=count + 1)[1:] / np.maximum(area, 1)
+
+    my, mx = mean(ys), mean(xs)
+    vyy, vxx, vxy = mean(ys * ys) - my * my, mean(xs * xs) - mx * mx, mean(xs * ys) - mx * my
     root = np.sqrt(((vxx - vyy) / 2) ** 2 + vxy ** 2)
     major, minor = (vxx + vyy) / 2 + root, np.maximum((vxx + vyy) / 2 - root, 1e-6)
     diameter = 2 * np.sqrt(area / np.pi) / face.px_per_mm
-    inside = ndimage.sum_labels(measured, labels, index) / area
+    inside = mean(measured.astype(np.float64))
+    index = np.arange(1, count + 1)
     keep = ((diameter >= DIAMETER_MM[0]) & (diameter <= DIAMETER_MM[1]) & (np.sqrt(major / minor) <= MAX_ELONGATION)
             & (inside >= MIN_INSIDE))
-    return labels, list(index[keep])
+    return labels, list(index[keep]), list(zip(my[keep], mx[keep]))
 
 
 def measure(face, heatmap=False):
@@ -63,9 +66,8 @@ def measure(face, heatmap=False):
     if not measured.any():
         return unavailable("no_region_measured"), None
     dark = darkness(face, face.skin)
-    labels, kept = _spots(ndimage.binary_opening(dark > SPOT_CONTRAST), face, measured)
+    labels, kept, centres = _spots(ndimage.binary_opening(dark > SPOT_CONTRAST), face, measured)
     spot_mask = np.isin(labels, kept)
-    centres = ndimage.center_of_mass(spot_mask, labels, kept) if kept else []
     regions, total_count, total_area = {}, 0, 0.0
     for name in REGIONS:
         if name not in face.measured:

@@ -10,7 +10,7 @@ lightness over the skin pixels (% of the skin's lightness): fine relief, not sha
 import numpy as np
 from scipy import ndimage
 
-from .common import region_area_cm2, result, sigma_px, unavailable
+from .common import place, region_area_cm2, result, sigma_px, unavailable, window
 
 PORES_METHOD = "dog_pits (difference of Gaussians 0.12/0.35 mm, local maxima)"
 TEXTURE_METHOD = "bandpass_roughness (std of G(0.1 mm) - G(1 mm))"
@@ -33,35 +33,37 @@ def pores(face, heatmap=False):
     """The pores concern (heatmap: the DoG pit response)."""
     if face.px_per_mm < PORES_MIN_PX_PER_MM:
         return unavailable("resolution_too_low", PORES_MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
-    measured = _union(face, PORE_REGIONS)
-    if not measured.any():
+    box = window(face, PORE_REGIONS, 4 * sigma_px(face, 0.35))
+    if box is None:
         return unavailable("no_region_measured"), None
-    fine = ndimage.gaussian_filter(face.relative, max(sigma_px(face, 0.12), 0.5))
-    dog = ndimage.gaussian_filter(face.relative, sigma_px(face, 0.35)) - fine
+    measured, relative = _union(face, PORE_REGIONS)[box], face.relative[box]
+    fine = ndimage.gaussian_filter(relative, max(sigma_px(face, 0.12), 0.5))
+    dog = ndimage.gaussian_filter(relative, sigma_px(face, 0.35)) - fine
     size = max(3, int(round(sigma_px(face, 0.5))) | 1)
     peaks = (dog == ndimage.maximum_filter(dog, size=size)) & (dog > PORE_CONTRAST) & measured
     regions, count, area = {}, 0, 0.0
     for name in PORE_REGIONS:
         if name in face.measured:
-            n, cm2 = int((peaks & face.measured[name]).sum()), region_area_cm2(face, face.measured[name])
+            n, cm2 = int((peaks & face.measured[name][box]).sum()), region_area_cm2(face, face.measured[name])
             regions[name] = {"count": n, "per_cm2": round(n / max(cm2, 1e-6), 2)}
             count, area = count + n, area + cm2
     body = result(PORES_METHOD, count / max(area, 1e-6), "pores/cm2", best=5.0, worst=60.0, regions=regions,
                   minimum=PORES_MIN_PX_PER_MM, mean_contrast=round(float(dog[peaks].mean()) if count else 0.0, 3))
-    return body, (np.where(measured, np.clip(dog, 0, None), 0) if heatmap else None)
+    return body, (place(face, box, np.where(measured, np.clip(dog, 0, None), 0)) if heatmap else None)
 
 
 def texture(face, heatmap=False):
     """The texture (roughness) concern (heatmap: the band-pass magnitude)."""
     if face.px_per_mm < TEXTURE_MIN_PX_PER_MM:
         return unavailable("resolution_too_low", TEXTURE_MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
-    measured = _union(face, TEXTURE_REGIONS)
-    if not measured.any():
+    box = window(face, TEXTURE_REGIONS, 4 * sigma_px(face, 1.0))
+    if box is None:
         return unavailable("no_region_measured"), None
-    band = (ndimage.gaussian_filter(face.relative, max(sigma_px(face, 0.1), 0.3))
-            - ndimage.gaussian_filter(face.relative, sigma_px(face, 1.0)))
-    regions = {name: {"roughness": round(float(band[face.measured[name]].std()), 3)}
+    measured, relative = _union(face, TEXTURE_REGIONS)[box], face.relative[box]
+    band = (ndimage.gaussian_filter(relative, max(sigma_px(face, 0.1), 0.3))
+            - ndimage.gaussian_filter(relative, sigma_px(face, 1.0)))
+    regions = {name: {"roughness": round(float(band[face.measured[name][box]].std()), 3)}
                for name in TEXTURE_REGIONS if name in face.measured}
     body = result(TEXTURE_METHOD, float(band[measured].std()), "% lightness", best=0.8, worst=4.0, regions=regions,
                   minimum=TEXTURE_MIN_PX_PER_MM)
-    return body, (np.where(measured, np.abs(band), 0) if heatmap else None)
+    return body, (place(face, box, np.where(measured, np.abs(band), 0)) if heatmap else None)

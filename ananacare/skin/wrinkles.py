@@ -12,7 +12,7 @@ region on the forehead, crow's-feet, under-eyes, nasolabial folds, cheeks.
 import numpy as np
 from scipy import ndimage
 
-from .common import region_area_cm2, result, sigma_px, unavailable
+from .common import place, region_area_cm2, result, sigma_px, unavailable, window
 
 METHOD = "hessian_valley_lines (Frangi 1998 style; scales 0.25-0.6 mm)"
 SCALES_MM = (0.25, 0.4, 0.6)
@@ -22,13 +22,13 @@ REGIONS = ("forehead", "right_crows_feet", "left_crows_feet", "right_under_eye",
            "right_nasolabial", "left_nasolabial", "right_cheek", "left_cheek")
 
 
-def valley_response(face):
+def valley_response(relative, face):
     """(response, centres): the strongest valley response over scales, and line-centre pixels."""
-    best = np.zeros(face.relative.shape, dtype=np.float32)
-    direction = np.zeros(face.relative.shape, dtype=np.float32)
+    best = np.zeros(relative.shape, dtype=np.float32)
+    direction = np.zeros(relative.shape, dtype=np.float32)
     for mm in SCALES_MM:
         s = max(sigma_px(face, mm), 0.5)
-        gy, gx = np.gradient(ndimage.gaussian_filter(face.relative, s))
+        gy, gx = np.gradient(ndimage.gaussian_filter(relative, s))
         ryy, rxy = np.gradient(gy)
         rxx = np.gradient(gx, axis=1)
         half_trace, root = (rxx + ryy) / 2, np.sqrt(((rxx - ryy) / 2) ** 2 + rxy ** 2)
@@ -50,16 +50,19 @@ def measure(face, heatmap=False):
     """The wrinkle concern on the face (and its heatmap: the valley response)."""
     if face.px_per_mm < MIN_PX_PER_MM:
         return unavailable("resolution_too_low", MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
-    response, centres = valley_response(face)
+    box = window(face, REGIONS, 4 * sigma_px(face, SCALES_MM[-1]))
+    if box is None:
+        return unavailable("no_region_measured"), None
+    response, centres = valley_response(face.relative[box], face)
     regions, length_mm, area, depth = {}, 0.0, 0.0, []
     union = np.zeros(response.shape, dtype=bool)
     for name in REGIONS:
         if name not in face.measured:
             continue
-        mask = face.measured[name]
+        mask = face.measured[name][box]
         union |= mask
         found = centres & mask
-        cm2 = region_area_cm2(face, mask)
+        cm2 = region_area_cm2(face, mask)  # the window holds the whole region
         region_length = found.sum() / face.px_per_mm  # mm: one centre pixel per pixel of length
         region_depth = float(response[found].mean()) if found.any() else 0.0
         regions[name] = {"length_cm_per_cm2": round(region_length / 10 / max(cm2, 1e-6), 3),
@@ -72,4 +75,4 @@ def measure(face, heatmap=False):
     density = length_mm / 10 / area
     body = result(METHOD, density, "cm/cm2", best=0.5, worst=6.0, regions=regions, minimum=MIN_PX_PER_MM,
                   depth_contrast=round(float(np.mean(depth)) if depth else 0.0, 3), depth_unit="% lightness")
-    return body, (np.where(union, response, 0) if heatmap else None)
+    return body, (place(face, box, np.where(union, response, 0)) if heatmap else None)
