@@ -65,6 +65,8 @@ class FileCropStore:
             _atomic_write(folder, crop_path, payload)
             _atomic_write(folder, meta_path, json.dumps(stored).encode())
         except OSError as error:
+            if skin_payload is not None and not os.path.exists(meta_path):  # no entry uses it: no orphan
+                _remove_quietly(self._skin_path(key))
             raise unavailable(self.backend, error) from None
         self._puts += 1
         if self.max_entries and self._puts % _EVICTION_EVERY == 0:
