@@ -88,7 +88,7 @@ class SettingsSchema(Schema):
     DECODE_MAX_SIDE = fields.Integer(validate=validate.Range(min=128))
     BODY_TIMEOUT_SECONDS = fields.Float(validate=validate.Range(min=1, max=3600))
     BODY_MIN_RATE = fields.Integer(validate=validate.Range(min=1))
-    QUALITY_PROFILE = fields.String(validate=validate.OneOf(["lenient", "normal", "strict"]))
+    QUALITY_PROFILE = fields.String(validate=validate.OneOf(["lenient", "normal", "strict", "skin"]))
     QUALITY_THRESHOLDS = JsonObject(allow_none=True)
     MODELS_FILE = fields.String(allow_none=True)
     LOAD_MODELS_ON_START = fields.Boolean()

@@ -56,19 +56,18 @@ def main():
             lambda: client.post("/api/analyze/image", data=data, content_type="image/jpeg"), n)
         steps["heatmap PNG (wrinkles)"] = timed(lambda: client.get(f"/api/images/{image_id}/skin/wrinkles.png"), n)
         store = FileCropStore(tempfile.mkdtemp(prefix="bench-skin-"), 3600)
-        crop = validation.crop
-        steps["store put: crop only"] = timed(lambda: store.put("a" * 32, crop, {"settings": {"size": 512,
-                                                                                          "margin": 0.25}}), n)
-        steps["store put: crop + skin crop"] = timed(lambda: store.put("b" * 32, crop, {"settings": {
-            "size": 512, "margin": 0.25}}, skin=skin), n)
+        crop, settings = validation.crop, {"settings": {"size": 512, "margin": 0.25}}
+        steps["store put: crop only"] = timed(lambda: store.put("a" * 32, crop, settings), n)
+        steps["store put: crop + skin crop"] = timed(lambda: store.put("b" * 32, crop, settings, skin=skin), n)
         steps["store get: crop only"] = timed(lambda: store.get("a" * 32), n)
         steps["store get: crop + skin crop"] = timed(lambda: store.get("b" * 32), n)
     print(f"skin on a {skin.width} px skin crop, {scale['px_per_mm']} px/mm ({scale['method']}), "
           f"{n} runs each (median), {os.cpu_count()} cores")
     print_table(["step", "median ms"], [[name, f"{median_ms(times):.1f}"] for name, times in steps.items()])
     concerns = sum(median_ms(t) for name, t in steps.items() if name.startswith("concern:"))
-    print(f"all concerns: {concerns:.1f} ms; skin total (scale + mask + concerns): "
-          f"{concerns + median_ms(steps['scale (iris model, both eyes)']) + median_ms(steps['regions + skin mask + L*a*b*']):.1f} ms")
+    total = (concerns + median_ms(steps["scale (iris model, both eyes)"])
+             + median_ms(steps["regions + skin mask + L*a*b*"]))
+    print(f"all concerns: {concerns:.1f} ms; skin total (scale + mask + concerns): {total:.1f} ms")
     tiff, webp = encode_crop(crop), encode_skin(skin)
     print(f"bytes per entry: crop TIFF {len(tiff)}, skin crop lossless WebP {len(webp)} "
           f"(uncompressed would be {len(encode_crop(skin))})")

@@ -64,7 +64,7 @@ def test_upload_a_face_and_see_crop_checks_and_analysis(browser, site, tmp_path)
     WebDriverWait(browser, 30).until(lambda _: browser.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth", crop) == 512)
     rows = browser.find_elements(By.CSS_SELECTOR, "#checks tbody tr")
-    assert len(rows) == 18 and all(row.find_elements(By.CSS_SELECTOR, "td.pass") for row in rows)
+    assert len(rows) == 19 and all(row.find_elements(By.CSS_SELECTOR, "td.pass") for row in rows)
     WebDriverWait(browser, 30).until(lambda _: browser.find_element(By.ID, "analysis").text)
     analysis = browser.find_element(By.ID, "analysis").text
     assert "Pose and openness" in analysis and "ITA" in analysis and "Skin: left cheek" in analysis
@@ -93,7 +93,7 @@ def test_upload_a_non_face_and_see_the_reason(browser, site, tmp_path):
     assert verdict.text.count("No face") == 1 and "to measure" not in verdict.text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#checks td.fail")) == 1
     unmeasured = browser.find_elements(By.CSS_SELECTOR, "#checks td.unmeasured")
-    assert len(unmeasured) == 17 and {cell.text for cell in unmeasured} == {"not measured"}
+    assert len(unmeasured) == 18 and {cell.text for cell in unmeasured} == {"not measured"}
     _screenshot(browser, "page-no-face.png")
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 from ananacare import load_models
 from ananacare.image_cache import FileCropStore
 from ananacare.image_cache.redis_store import RedisCropStore
-from photos import encode, jpeg, large_selfie
+from photos import encode, jpeg, large_selfie, photo
 from tenants import entry_paths, stored
 
 CONCERNS = ("wrinkles", "spots", "pores", "texture", "redness", "dark_circles", "shine", "tone")
@@ -128,3 +128,20 @@ def test_the_iris_model_is_optional(make_app, write_spec, selfie):
                                   content_type="image/jpeg").get_json()["results"]["skin"]
     assert skin["scale"]["method"] == "inter_eye_distance" and skin["scale"]["iris"] == "not_configured"
     assert skin["concerns"]["wrinkles"]["available"] is True
+
+
+def test_the_skin_profile_asks_for_enough_pixels_per_millimetre(client):
+    small = client.post("/api/validate/image?profile=skin", data=jpeg(), content_type="image/jpeg").get_json()
+    checks = {check["name"]: check for check in small["checks"]}
+    assert small["profile"] == "skin" and small["valid"] is False
+    assert checks["px_per_mm"]["passed"] is False and checks["px_per_mm"]["required"] is True
+    assert 0.5 < checks["px_per_mm"]["value"] < 1.0 and checks["px_per_mm"]["threshold"] == 2.0
+    head = photo("astronaut").crop((75, 0, 375, 225)).resize((4000, 3000), Image.Resampling.BICUBIC)
+    close = client.post("/api/analyze/image?profile=skin", data=encode(head, "JPEG", quality=92),
+                        content_type="image/jpeg").get_json()
+    checks = {check["name"]: check for check in close["validation"]["checks"]}
+    assert checks["px_per_mm"]["passed"] is True
+    measured = close["results"]["skin"]["scale"]["px_per_mm"]  # the iris agrees with the check's estimate
+    assert checks["px_per_mm"]["value"] == pytest.approx(measured, rel=0.15)
+    normal = client.post("/api/validate/image", data=jpeg(), content_type="image/jpeg").get_json()
+    assert {c["name"]: c for c in normal["checks"]}["px_per_mm"]["required"] is False  # reported, not needed

@@ -16,6 +16,7 @@ from .faces import face_measures, find_face_evidence, refine
 from .landmarks import Mesh
 from .quality import is_valid, run_checks, thresholds_for
 
+INTER_EYE_MM = 63.0  # adults' mean (Dodgson 2004); ananacare.skin.scale uses the iris when it can
 PIPELINE_VERSION = 2  # bump when a change makes old crops differ from new ones
 
 
@@ -98,11 +99,13 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
         return Validation(None, False, checks, faces, image, settings.quality_profile)
     with timer.stage("detect"):
         primary = refine(evidence[0], registry)
+    geometry = primary.crop_geometry(settings.crop_margin, settings.crop_size)
     with timer.stage("quality"):
         measures = face_measures(primary, decoded.scale)
+        measures["px_per_mm"] = skin_px_per_mm(measures["inter_eye_distance"] * decoded.scale, geometry,
+                                               settings.skin_max_side or settings.crop_size)
         checks = run_checks(faces, decoded.source_size, measures, thresholds, settings.quality_profile)
     with timer.stage("crop"):
-        geometry = primary.crop_geometry(settings.crop_margin, settings.crop_size)
         crop = cut_square(decoded.image, geometry)
         # rounded as stored beside the crop, so analyze/image and analyze/by-id see the same points
         mesh = Mesh(np.round(primary.points_in_crop(geometry), 3), primary.mesh.face_flag)
@@ -112,6 +115,12 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
             skin_crop = cut_square(decoded.image, skin_geometry(geometry, settings.skin_max_side))
     return Validation(image_id, is_valid(checks), checks, faces, image,
                       settings.quality_profile, crop, geometry.scaled(to_source), mesh, skin_crop)
+
+
+def skin_px_per_mm(working_eye_distance, geometry, max_side):
+    """Pixels per mm the skin crop will have, from the eye distance (63 mm; skin measures the iris)."""
+    shrink = min(round(geometry.side), max_side) / geometry.side
+    return round(working_eye_distance * shrink / INTER_EYE_MM, 3)
 
 
 def skin_geometry(geometry, max_side):
