@@ -9,7 +9,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..preprocess.colour import MIN_SKIN_CHROMA, srgb_to_lab
-from . import dark_circles, redness, shine, spots, texture, tone, wrinkles
+from . import dark_circles, pores, redness, shine, spots, texture, tone, wrinkles
 from .common import Face, relative_lightness, unavailable
 from .regions import MIN_COVERAGE, classify_skin, coverage_reason, region_masks, region_polygons, skin_reference
 from .scale import pixels_per_mm
@@ -17,7 +17,7 @@ from .scale import pixels_per_mm
 CONCERNS = {
     "wrinkles": (wrinkles.measure, True),
     "spots": (spots.measure, True),
-    "pores": (texture.pores, True),
+    "pores": (pores.pores, True),
     "texture": (texture.texture, True),
     "redness": (redness.measure, False),
     "dark_circles": (dark_circles.measure, False),

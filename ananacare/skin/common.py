@@ -79,6 +79,15 @@ def place(face, box, values):
     return full
 
 
+def union(face, names):
+    """The named measured regions' masks, combined."""
+    mask = np.zeros(face.relative.shape, dtype=bool)
+    for name in names:
+        if name in face.measured:
+            mask |= face.measured[name]
+    return mask
+
+
 def window(face, names, pad_px):
     """Slices of the bounding box of the named measured regions, padded: where a concern works."""
     union = np.zeros(face.relative.shape, dtype=bool)

@@ -1,55 +1,14 @@
-"""Pores and texture: small dark pits (difference of Gaussians) and fine-scale roughness.
-
-Pores: on the cheeks and nose, the difference of Gaussians DoG = G(s2) - G(s1) of the relative
-lightness with s1 = 0.12 mm and s2 = 0.35 mm (a Laplacian-of-Gaussian approximation, Lowe 2004)
-is positive on a pit smaller than about 0.5 mm; its local maxima above PORE_CONTRAST (% of the
-skin's lightness) are pores. Raw value: pores per cm^2; also their mean contrast.
-Texture (roughness): the standard deviation of the band-pass G(0.1 mm) - G(1 mm) of the relative
+"""Texture (roughness): the standard deviation of the band-pass G(0.1 mm) - G(1 mm) of the relative
 lightness over the skin pixels (% of the skin's lightness): fine relief, not shading or colour.
 """
 import numpy as np
 from scipy import ndimage
 
-from .common import place, region_area_cm2, result, sigma_px, unavailable, window
+from .common import place, result, sigma_px, unavailable, union, window
 
-PORES_METHOD = "dog_pits (difference of Gaussians 0.12/0.35 mm, local maxima)"
 TEXTURE_METHOD = "bandpass_roughness (std of G(0.1 mm) - G(1 mm))"
-PORES_MIN_PX_PER_MM = 4.0  # a 0.12 mm scale is then half a pixel
 TEXTURE_MIN_PX_PER_MM = 2.0
-PORE_CONTRAST = 1.0
-PORE_REGIONS = ("nose", "right_cheek", "left_cheek")
 TEXTURE_REGIONS = ("forehead", "nose", "chin", "right_cheek", "left_cheek")
-
-
-def _union(face, names):
-    mask = np.zeros(face.relative.shape, dtype=bool)
-    for name in names:
-        if name in face.measured:
-            mask |= face.measured[name]
-    return mask
-
-
-def pores(face, heatmap=False):
-    """The pores concern (heatmap: the DoG pit response)."""
-    if face.px_per_mm < PORES_MIN_PX_PER_MM:
-        return unavailable("resolution_too_low", PORES_MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
-    box = window(face, PORE_REGIONS, 4 * sigma_px(face, 0.35))
-    if box is None:
-        return unavailable("no_region_measured"), None
-    measured, relative = _union(face, PORE_REGIONS)[box], face.relative[box]
-    fine = ndimage.gaussian_filter(relative, max(sigma_px(face, 0.12), 0.5))
-    dog = ndimage.gaussian_filter(relative, sigma_px(face, 0.35)) - fine
-    size = max(3, int(round(sigma_px(face, 0.5))) | 1)
-    peaks = (dog == ndimage.maximum_filter(dog, size=size)) & (dog > PORE_CONTRAST) & measured
-    regions, count, area = {}, 0, 0.0
-    for name in PORE_REGIONS:
-        if name in face.measured:
-            n, cm2 = int((peaks & face.measured[name][box]).sum()), region_area_cm2(face, face.measured[name])
-            regions[name] = {"count": n, "per_cm2": round(n / max(cm2, 1e-6), 2)}
-            count, area = count + n, area + cm2
-    body = result(PORES_METHOD, count / max(area, 1e-6), "pores/cm2", best=5.0, worst=60.0, regions=regions,
-                  minimum=PORES_MIN_PX_PER_MM, mean_contrast=round(float(dog[peaks].mean()) if count else 0.0, 3))
-    return body, (place(face, box, np.where(measured, np.clip(dog, 0, None), 0)) if heatmap else None)
 
 
 def texture(face, heatmap=False):
@@ -59,7 +18,7 @@ def texture(face, heatmap=False):
     box = window(face, TEXTURE_REGIONS, 4 * sigma_px(face, 1.0))
     if box is None:
         return unavailable("no_region_measured"), None
-    measured, relative = _union(face, TEXTURE_REGIONS)[box], face.relative[box]
+    measured, relative = union(face, TEXTURE_REGIONS)[box], face.relative[box]
     band = (ndimage.gaussian_filter(relative, max(sigma_px(face, 0.1), 0.3))
             - ndimage.gaussian_filter(relative, sigma_px(face, 1.0)))
     regions = {name: {"roughness": round(float(band[face.measured[name][box]].std()), 3)}
