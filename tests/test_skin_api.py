@@ -145,3 +145,15 @@ def test_the_skin_profile_asks_for_enough_pixels_per_millimetre(client):
     assert checks["px_per_mm"]["value"] == pytest.approx(measured, rel=0.15)
     normal = client.post("/api/validate/image", data=jpeg(), content_type="image/jpeg").get_json()
     assert {c["name"]: c for c in normal["checks"]}["px_per_mm"]["required"] is False  # reported, not needed
+
+
+def test_a_grey_photo_measures_relief_and_shine_but_no_colour(client):
+    head = photo("astronaut").crop((75, 0, 375, 225)).resize((1600, 1200), Image.Resampling.BICUBIC)
+    grey = encode(head.convert("L").convert("RGB"), "JPEG", quality=92)
+    skin = client.post("/api/analyze/image", data=grey, content_type="image/jpeg").get_json()["results"]["skin"]
+    assert skin["available"] is False and skin["reason"] == "no_colour"
+    for name in ("redness", "dark_circles", "tone"):
+        assert skin["concerns"][name] == {"available": False, "reason": "no_colour"}, name
+    for name in ("wrinkles", "spots", "texture", "shine"):  # relief and highlights need no colour
+        assert skin["concerns"][name]["available"] is True, (name, skin["concerns"][name])
+    assert skin["coverage"]["forehead"]["reason"] == "covered_by_hair"  # her bangs are darker, colour or not

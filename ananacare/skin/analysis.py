@@ -93,7 +93,7 @@ def build_face(image, points, px_per_mm):
             measured[name] = mask & skin
         coverage[name] = entry
     face = Face(lightness, relative, lab_half if chroma >= MIN_SKIN_CHROMA else None, masks, skin, highlight, dark,
-                measured, float(px_per_mm), rgb, (int(y0), int(x0)))
+                measured, float(px_per_mm), (int(y0), int(x0)))
     return face, chroma, coverage
 
 
@@ -129,7 +129,8 @@ def analyze_skin(image, points, scale=None, concerns=None, heatmaps=False, sourc
         tone_result = body["concerns"].get("tone") or tone.measure(face)[0]
         if tone_result.get("available"):
             body["regions"] = tone_result["regions"]
-            every = np.concatenate([face.lab_half[face.measured[n][::2, ::2]] for n in tone_result["regions"]])
+            every = np.concatenate([face.lab_half[face.measured[n][::2, ::2] & ~face.highlight[::2, ::2]]
+                                    for n in tone_result["regions"]])
             body["overall"] = tone.colour_summary(every)
     if heatmaps:
         full = {}

@@ -28,7 +28,6 @@ class Face:
     dark: np.ndarray  # boolean: much darker than the skin (hair, beard, frames, deep shadow)
     measured: dict  # region -> boolean mask of its skin pixels, for regions with enough coverage
     px_per_mm: float
-    rgb: np.ndarray
     origin: tuple = (0, 0)  # (y, x) of these arrays' top-left pixel in the analysed image
 
 

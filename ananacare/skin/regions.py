@@ -13,6 +13,7 @@ under MIN_COVERAGE is not measured and says why.
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..preprocess.colour import MIN_SKIN_CHROMA
 from ..preprocess.face_measures import LEFT_EYE_RING, RIGHT_EYE_RING, eye_centres
 
 FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148,
@@ -36,8 +37,6 @@ REGIONS = ("forehead", "nose", "chin", "right_cheek", "left_cheek", "right_under
            "right_crows_feet", "left_crows_feet", "right_nasolabial", "left_nasolabial")
 T_ZONE = ("forehead", "nose", "chin")
 CHEEKS = ("right_cheek", "left_cheek")
-MIRRORED = {name: name.replace("right_", "left_") if name.startswith("right_") else name.replace("left_", "right_")
-            for name in REGIONS}
 
 
 def region_polygons(points):
@@ -146,7 +145,11 @@ def classify_skin(lab, reference):
     d_lightness = lab[..., 0] - median[0]
     chroma_distance = np.hypot((lab[..., 1] - median[1]) / (3.5 * sigma[1] + 2),
                                (lab[..., 2] - median[2]) / (3.5 * sigma[2] + 2))
-    pale = np.hypot(lab[..., 1], lab[..., 2]) < HIGHLIGHT_CHROMA * np.hypot(median[1], median[2])
+    reference_chroma = np.hypot(median[1], median[2])
+    if reference_chroma < MIN_SKIN_CHROMA:  # a grey photo: brightness alone decides
+        pale = np.ones(lab.shape[:2], dtype=bool)
+    else:
+        pale = np.hypot(lab[..., 1], lab[..., 2]) < HIGHLIGHT_CHROMA * reference_chroma
     dark = d_lightness < -max(DARK_SIGMAS * sigma[0], DARK_MIN)
     highlight = (d_lightness > max(HIGHLIGHT_SIGMAS * sigma[0], HIGHLIGHT_MIN)) & pale
     off_hue = (chroma_distance > 1.0) & ~dark & ~highlight

@@ -4,8 +4,8 @@ A specular reflection is brighter than the face's skin (L* above its median by m
 robust sigmas, at least 8) and paler (chroma under 70 % of the skin's: the light's colour): the
 same test that takes highlights out of the colour measures (regions.classify_skin). Oily skin
 shines first on the T-zone (forehead, nose, chin). Raw value: highlight share of the T-zone (%);
-also the cheeks' share and the T-zone over cheek ratio. Runs on a grey photo too, where the
-chroma test cannot tell: any bright part of the skin then counts.
+also the cheeks' share and the T-zone over cheek ratio. Runs on a grey photo too, where there is
+no chroma to test: brightness alone then decides.
 """
 import numpy as np
 
