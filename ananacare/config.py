@@ -28,6 +28,7 @@ DEFAULTS = {
     # Square crop
     "CROP_SIZE": 512,
     "CROP_MARGIN": 0.25,  # side = face size x (1 + 2 x margin); 0.25 is the landmark model's ROI
+    "SKIN_CROP_MAX_SIDE": 1024,  # the skin crop kept with each entry: source resolution up to this; 0: none
     # Input limits
     "MAX_UPLOAD_BYTES": 25 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 50_000_000,
@@ -80,13 +81,14 @@ class SettingsSchema(Schema):
     CACHE_SWEEP_SECONDS = fields.Integer(validate=validate.Range(min=1))
     CROP_SIZE = fields.Integer(validate=validate.Range(min=64, max=4096))
     CROP_MARGIN = fields.Float(validate=validate.Range(min=0.0, max=2.0))
+    SKIN_CROP_MAX_SIDE = fields.Integer(validate=validate.Range(min=0, max=4096))
     MAX_UPLOAD_BYTES = fields.Integer(validate=validate.Range(min=1024))
     MAX_IMAGE_PIXELS = fields.Integer(validate=validate.Range(min=1))
     MAX_DECODE_BYTES = fields.Integer(validate=validate.Range(min=1048576))
     DECODE_MAX_SIDE = fields.Integer(validate=validate.Range(min=128))
     BODY_TIMEOUT_SECONDS = fields.Float(validate=validate.Range(min=1, max=3600))
     BODY_MIN_RATE = fields.Integer(validate=validate.Range(min=1))
-    QUALITY_PROFILE = fields.String(validate=validate.OneOf(["lenient", "normal", "strict", "ofiq"]))
+    QUALITY_PROFILE = fields.String(validate=validate.OneOf(["lenient", "normal", "strict", "ofiq", "skin"]))
     QUALITY_THRESHOLDS = JsonObject(allow_none=True)
     MODELS_FILE = fields.String(allow_none=True)
     LOAD_MODELS_ON_START = fields.Boolean()

@@ -15,6 +15,8 @@ from .models import model_registry
 from .observability import current_timer, metrics
 from .preprocess import PipelineSettings, analyze_crop, validate_image
 from .preprocess.landmarks import Mesh
+from .skin import CONCERNS, analyze_skin
+from .skin.heatmaps import render_heatmap
 
 
 def pipeline_settings(profile=None):
@@ -36,7 +38,7 @@ def _validate_and_store(data, tenant, settings):
             crop_store().put(image_id, validation.crop,
                              {"tenant": tenant.name, "settings": settings.crop_settings(),
                               "validation": validation.to_dict(), "landmarks": validation.mesh.to_dict(decimals=3)},
-                             tenant.namespace)
+                             tenant.namespace, skin=validation.skin_crop)
     return validation
 
 
@@ -50,6 +52,8 @@ def analyze_upload(data, tenant, models=None, profile=None):
     with current_timer().stage("analyze"):
         results, unavailable = analyze_crop(validation.crop, model_registry(), settings.crop_margin, models,
                                             math.degrees(validation.geometry.angle), validation.mesh)
+    with current_timer().stage("skin"):
+        results["skin"] = skin_results(validation.crop, validation.skin_crop, validation.mesh)
     return {"image_id": validation.image_id, "validation": validation.to_dict(), "results": results,
             "unavailable": unavailable}
 
@@ -62,7 +66,37 @@ def analyze_stored(image_id, tenant, models=None):
     mesh = Mesh.from_dict(stored.metadata["landmarks"]) if "landmarks" in stored.metadata else None
     with current_timer().stage("analyze"):
         results, unavailable = analyze_crop(stored.image, model_registry(), margin, models, angle, mesh)
+    if mesh is None and "landmarks" in results:
+        mesh = Mesh.from_dict(results["landmarks"])
+    with current_timer().stage("skin"):
+        results["skin"] = skin_results(stored.image, stored.skin, mesh)
     return {"image_id": image_id, "validation": None, "results": results, "unavailable": unavailable}
+
+
+def skin_results(crop, skin_crop, mesh, concerns=None, heatmaps=False):
+    """Skin analysis on the skin crop (source resolution), or on the square crop for an entry stored
+    without one (then the resolution-bound concerns say so). None without a mesh."""
+    if mesh is None:
+        return None
+    image = skin_crop if skin_crop is not None else crop
+    points = mesh.points * (image.width / crop.width)
+    iris = model_registry().names_with_role("iris")
+    return analyze_skin(image, points, concerns=concerns, heatmaps=heatmaps, source_resolution=skin_crop is not None,
+                        registry=model_registry(), iris_name=iris[0] if iris else None)
+
+
+def skin_heatmap(image_id, tenant, concern):
+    """A concern's heatmap drawn on the tenant's stored crop (PIL image, the crop's size)."""
+    if concern not in CONCERNS:
+        raise ApiError("unknown_concern", f"No skin concern {concern[:40]!r}; concerns: {', '.join(CONCERNS)}", 404,
+                       {"concerns": list(CONCERNS)})
+    stored = load_crop(image_id, tenant)
+    if "landmarks" not in stored.metadata:
+        raise ApiError("no_landmarks", "This crop was stored without its landmarks; validate the photo again.", 422)
+    mesh = Mesh.from_dict(stored.metadata["landmarks"])
+    with current_timer().stage("skin"):
+        body, maps = skin_results(stored.image, stored.skin, mesh, [concern], heatmaps=True)
+    return render_heatmap(stored.image, maps.get(concern), body["concerns"][concern], concern), body, stored
 
 
 _LOOKUP_RESULTS = {404: "miss", 422: "corrupt", 503: "error"}

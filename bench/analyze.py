@@ -1,7 +1,7 @@
 """Median analyze latency by stage on a stored crop, against the bare landmark-model invoke.
 
-Stages: mesh (region to the model's input, invoke, decode), pose and openness, geometry, skin
-(regions, L*a*b*, ITA), pixel measurements; then analyze/by-id through the app. Validation keeps
+Stages: mesh (region to the model's input, invoke, decode), pose and openness, geometry, pixel
+measurements; then analyze/by-id through the app (which adds skin: bench/skin.py times it). Validation keeps
 the crop's landmarks (its own mesh run, mapped into the crop), so by-id needs no second mesh run;
 both paths are measured.
 Target: landmarks plus all measures <= 2x the bare landmark-model invoke measured in this run.
@@ -21,7 +21,6 @@ from ananacare.preprocess.analysis import face_box
 from ananacare.preprocess.face_measures import face_geometry, pose_and_openness
 from ananacare.preprocess.landmarks import run_mesh
 from ananacare.preprocess.measure import crop_measurements
-from ananacare.preprocess.skin import skin_analysis
 from photos import encode, photo
 
 
@@ -51,7 +50,6 @@ def main():
             "mesh: input + invoke + decode": timed(lambda: run_mesh(crop, margin, registry, "face_landmarks"), n),
             "pose and openness": timed(lambda: pose_and_openness(points), n),
             "geometry": timed(lambda: face_geometry(points), n),
-            "skin regions + L*a*b* + ITA": timed(lambda: skin_analysis(crop, points), n),
             "pixel measurements": timed(lambda: crop_measurements(face_box(crop, margin)), n),
             "all measures, landmarks kept from validation": timed(
                 lambda: analyze_crop(crop, registry, margin, mesh=stored_mesh), n),

@@ -9,7 +9,7 @@ def test_warmup_loads_and_runs_every_default_model(runner):
     result = runner.invoke(args=["models", "warmup"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert len(lines) == 4  # three face models and the (optional) selfie segmentation
+    assert len(lines) == 5  # three face models, the (optional) selfie segmentation and iris models
     for line in lines:
         name, verdict, status, seconds = line.split()[:4]
         assert verdict == "tflite" and status == "ready" and float(seconds.rstrip("s")) >= 0
@@ -38,7 +38,7 @@ def test_verify_json_reports_the_verdict_and_exit_code(make_app, tmp_path):
 def test_verify_inspects_without_loading(make_app):
     app = make_app()  # nothing loaded yet
     result = app.test_cli_runner().invoke(args=["models", "verify"])
-    assert result.exit_code == 0 and result.output.count(" tflite ") == 4
+    assert result.exit_code == 0 and result.output.count(" tflite ") == 5
     registry = app.extensions["ananacare"]["models"]
     for name in registry.names:
         state = registry.state(name)
@@ -48,7 +48,7 @@ def test_verify_inspects_without_loading(make_app):
 def test_list_json(runner):
     result = runner.invoke(args=["models", "list", "--json"])
     names = [row["name"] for row in json.loads(result.output)]
-    assert names == ["face_detector_short", "face_detector_full", "face_landmarks", "selfie_segmentation"]
+    assert names == ["face_detector_short", "face_detector_full", "face_landmarks", "selfie_segmentation", "iris"]
 
 
 def test_cache_prune_removes_expired_crops(make_app):

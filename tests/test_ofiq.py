@@ -244,7 +244,7 @@ def test_threshold_overrides_on_quality_are_checked():
                 {"yaw": {"max_quality": 5}}):
         with pytest.raises(ValueError):
             thresholds_for("normal", bad)
-    assert set(PROFILES) == {"lenient", "normal", "strict", "ofiq"}
+    assert set(PROFILES) == {"lenient", "normal", "strict", "ofiq", "skin"}
 
 
 def test_without_the_segmentation_model_validate_still_answers(make_app, tmp_path):

@@ -64,7 +64,7 @@ def test_upload_a_face_and_see_crop_checks_and_analysis(browser, site, tmp_path)
     WebDriverWait(browser, 30).until(lambda _: browser.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth", crop) == 512)
     rows = browser.find_elements(By.CSS_SELECTOR, "#checks tbody tr")
-    assert len(rows) == 26 and not browser.find_elements(By.CSS_SELECTOR, "#checks td.fail")
+    assert len(rows) == 27 and not browser.find_elements(By.CSS_SELECTOR, "#checks td.fail")
     assert all(row.find_elements(By.CSS_SELECTOR, "td.pass, td.advisory") for row in rows)
     yaw = browser.find_element(By.CSS_SELECTOR, '#checks tr[data-check="yaw"]')
     assert yaw.find_element(By.CSS_SELECTOR, "td.quality").text == "100"
@@ -72,6 +72,16 @@ def test_upload_a_face_and_see_crop_checks_and_analysis(browser, site, tmp_path)
     WebDriverWait(browser, 30).until(lambda _: browser.find_element(By.ID, "analysis").text)
     analysis = browser.find_element(By.ID, "analysis").text
     assert "Pose and openness" in analysis and "ITA" in analysis and "Skin: left cheek" in analysis
+    assert "px/mm" in analysis and "covered_by_hair" in analysis  # her forehead is under her bangs
+    concerns = browser.find_elements(By.CSS_SELECTOR, "#concerns figure.concern")
+    assert [figure.get_attribute("data-concern") for figure in concerns] == [
+        "wrinkles", "spots", "pores", "texture", "redness", "dark_circles", "shine", "tone"]
+    for figure in concerns:  # every heatmap arrives, drawn on the 512 crop, with its score or reason
+        image = figure.find_element(By.TAG_NAME, "img")
+        WebDriverWait(browser, 30).until(lambda _: browser.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth", image) == 512)
+        caption = figure.find_element(By.TAG_NAME, "figcaption").text
+        assert "/100" in caption or "not measured" in caption, caption
     canvas_width = browser.execute_script("return document.getElementById('photo-canvas').width")
     assert canvas_width == 512
     _screenshot(browser, "page-valid.png")
@@ -87,7 +97,7 @@ def test_upload_a_non_face_and_see_the_reason(browser, site, tmp_path):
     assert verdict.text.count("No face") == 1 and "to measure" not in verdict.text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#checks td.fail")) == 1
     unmeasured = browser.find_elements(By.CSS_SELECTOR, "#checks td.unmeasured")
-    assert len(unmeasured) == 25 and {cell.text for cell in unmeasured} == {"not measured"}
+    assert len(unmeasured) == 26 and {cell.text for cell in unmeasured} == {"not measured"}
     _screenshot(browser, "page-no-face.png")
 
 

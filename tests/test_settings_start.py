@@ -49,6 +49,6 @@ def test_a_bad_value_stops_with_one_line(command, tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     ours = [line for line in lines if line.startswith("ananacare: ")]
     assert ours == ["ananacare: invalid settings: ANANACARE_QUALITY_PROFILE='extreme': "
-                    "Must be one of: lenient, normal, strict, ofiq."]
+                    "Must be one of: lenient, normal, strict, ofiq, skin."]
     assert "Traceback" not in result.stderr and "Worker failed to boot" not in result.stderr
     assert len(lines) <= (1 if command == "flask" else 12), result.stderr

@@ -34,8 +34,8 @@ def test_the_shipped_files_match_their_pins():
         assert sums[name] in (DATA / "NOTICE").read_text(), name
     specs = load_specs()
     assert {spec.name for spec in specs.values()} == {"face_detector_short", "face_detector_full", "face_landmarks",
-                                                      "selfie_segmentation"}
-    assert [s.name for s in specs.values() if not s.required] == ["selfie_segmentation"]
+                                                      "selfie_segmentation", "iris"}
+    assert [s.name for s in specs.values() if not s.required] == ["selfie_segmentation", "iris"]
     for spec in specs.values():  # every default model is a shipped file, pinned to the same digest
         assert spec.source.startswith("path:data/")
         assert spec.sha256 == sums[spec.source.removeprefix("path:data/")]

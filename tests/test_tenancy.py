@@ -47,6 +47,8 @@ def test_another_tenants_id_is_a_plain_404_everywhere(keyed):
         calls = {
             "get": lambda image_id: keyed.get(f"/api/images/{image_id}", headers={"X-API-Key": key}),
             "overlay": lambda image_id: keyed.get(f"/api/images/{image_id}/overlay.png", headers={"X-API-Key": key}),
+            "skin heatmap": lambda image_id: keyed.get(f"/api/images/{image_id}/skin/redness.png",
+                                                       headers={"X-API-Key": key}),
             "by-id": lambda image_id: keyed.post("/api/analyze/by-id", json={"image_id": image_id},
                                                  headers={"X-API-Key": key}),
             "delete": lambda image_id: keyed.delete(f"/api/images/{image_id}", headers={"X-API-Key": key}),

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from ..image_cache import check_image_id
 from ..preprocess.overlay import draw_overlay, geometry_from_dict
 from ..security import current_tenant
-from ..service import delete_crop, load_crop
+from ..service import delete_crop, load_crop, skin_heatmap
 
 bp = Blueprint("images", __name__, url_prefix="/api/images", description="Stored square face crops.")
 
@@ -44,6 +44,21 @@ def get_overlay(image_id):
     mesh = (stored.metadata.get("landmarks") or {}).get("points")
     image = draw_overlay(stored.image, geometry, face, mesh)
     return _png_response(image, stored.metadata["sha256"] + "-overlay")
+
+
+@bp.route("/<image_id>/skin/<concern>.png", methods=["GET"])
+@bp.doc(responses=PNG_RESPONSE)
+def get_skin_heatmap(image_id, concern):
+    """A skin concern's heatmap on the crop (wrinkles, spots, pores, texture, redness, dark_circles,
+    shine, tone); a concern that could not be measured gives the crop dimmed, and the headers
+    X-Skin-Available and X-Skin-Reason say so."""
+    image, body, stored = skin_heatmap(check_image_id(image_id), current_tenant(), concern)
+    result = body["concerns"][concern]
+    response = _png_response(image, f"{stored.metadata['sha256']}-skin-{concern}")
+    response.headers["X-Skin-Available"] = "true" if result.get("available") else "false"
+    if not result.get("available"):
+        response.headers["X-Skin-Reason"] = result.get("reason", "")
+    return response
 
 
 @bp.route("/<image_id>", methods=["DELETE"])

@@ -139,20 +139,40 @@ class SkinColourSchema(Schema):
     pixels = fields.Integer()
 
 
+class SkinScaleSchema(Schema):
+    px_per_mm = fields.Float(metadata={"description": "pixels per millimetre on the analysed skin image"})
+    method = fields.String(metadata={"description": "iris (11.7 mm visible iris) or inter_eye_distance (63 mm)"})
+    reference_mm = fields.Float()
+    iris = fields.String(metadata={"description": "why the iris was not used (fallback only)"})
+    iris_px = fields.List(fields.Float(), metadata={"description": "iris diameters, right and left eye"})
+    inter_eye_px = fields.Float()
+    inter_eye_mm = fields.Float(metadata={"description": "the eye distance measured by the iris scale"})
+
+
 class SkinSchema(Schema):
     available = fields.Boolean(metadata={"description": "false: no skin colour is reported (see reason)"})
     reason = fields.String(metadata={"description": "no_colour (a grey photo: chroma under 4), no_skin_pixels"})
     chroma = fields.Float(metadata={"description": "mean CIE C* over the skin regions (skin: about 10-30)"})
+    scale = fields.Nested(SkinScaleSchema)
+    image = fields.Dict(metadata={"description": "width, height of the analysed skin image; source_resolution: "
+                                                 "false for an entry stored without its skin crop"})
+    coverage = fields.Dict(keys=fields.String(), values=fields.Dict(), metadata={
+        "description": "per region: skin share, measured, reason (covered_by_hair, beard_or_shadow, ...)"})
     regions = fields.Dict(keys=fields.String(), values=fields.Nested(SkinColourSchema),
-                          metadata={"description": "forehead, right_cheek, left_cheek, chin"})
+                          metadata={"description": "colour of the measured regions (forehead, nose, chin, cheeks)"})
     overall = fields.Nested(SkinColourSchema, allow_none=True)
+    concerns = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={
+        "description": "wrinkles, spots, pores, texture, redness, dark_circles, shine, tone; each: available "
+                       "(false: reason, e.g. resolution_too_low with min_px_per_mm), method, value, unit, score "
+                       "(0-100, 100 = best), severity (none, mild, moderate, severe), min_px_per_mm, regions, and "
+                       "the concern's own extras (README: Skin analysis)"})
 
 
 class ResultsSchema(Schema):
     landmarks = fields.Nested(LandmarksSchema)
     pose = fields.Nested(PoseSchema)
     geometry = fields.Nested(GeometrySchema)
-    skin = fields.Nested(SkinSchema)
+    skin = fields.Nested(SkinSchema, allow_none=True)
     measurements = fields.Nested(MeasurementsSchema)
     models = fields.Dict(keys=fields.String(), values=fields.Nested(ModelResultSchema))
 

@@ -2,7 +2,9 @@
 
 A crop is stored with metadata that carries its sha256; `open_entry` refuses an entry whose
 metadata is incomplete or whose bytes, shape or size disagree with it, and deletes it, so no
-backend ever serves a partial or altered crop.
+backend ever serves a partial or altered crop. An entry may carry a second payload, the skin crop
+(the same square at the source photo's resolution, for skin analysis), verified the same way by
+the sha256, size and format recorded under metadata["skin"]; entries stored before it have none.
 """
 import hashlib
 import io
@@ -18,6 +20,11 @@ log = logging.getLogger(__name__)
 
 IMAGE_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 CROP_FORMAT = "TIFF"  # uncompressed: 0.4 ms for a 512 crop here, where Pillow's PNG costs 17-37 ms
+# The skin crop (up to 1024 px): uncompressed TIFF is 3.1 MB an entry (1 ms); lossless WebP
+# (method 0) 0.7-1.8 MB for 23-40 ms to encode and 15-19 ms to decode, PNG level 1 0.9-2.0 MB for
+# 52-87 ms, TIFF deflate 1.9-2.8 MB for 57-67 ms (bench/store_formats.py, README). Lossless, since
+# pores and fine lines live in the last bits; WebP for the bytes a store holds (Redis keeps them in RAM).
+SKIN_FORMAT = "WEBP"
 
 
 def check_image_id(value):
@@ -51,9 +58,10 @@ def unavailable(backend, error):
 class StoredCrop:
     """A crop read back from a store, verified, and its metadata."""
 
-    def __init__(self, image, metadata):
+    def __init__(self, image, metadata, skin=None):
         self.image = image
         self.metadata = metadata
+        self.skin = skin  # the skin crop (PIL image) or None for an entry stored without one
 
 
 def encode_crop(image):
@@ -63,14 +71,45 @@ def encode_crop(image):
     return buffer.getvalue()
 
 
-def crop_record(image_id, crop, metadata, ttl_seconds):
-    """(payload bytes, metadata as stored) for a new entry."""
+def encode_skin(image):
+    """Lossless WebP bytes (fastest method) without metadata."""
+    buffer = io.BytesIO()
+    image.save(buffer, format=SKIN_FORMAT, lossless=True, method=0, quality=0)
+    return buffer.getvalue()
+
+
+def crop_record(image_id, crop, metadata, ttl_seconds, skin=None):
+    """(payload bytes, skin payload bytes or None, metadata as stored) for a new entry."""
     payload = encode_crop(crop)
     now = time.time()
     stored = {**metadata, "image_id": image_id, "created_at": now, "expires_at": now + ttl_seconds,
               "width": crop.width, "height": crop.height, "format": CROP_FORMAT.lower(),
               "sha256": hashlib.sha256(payload).hexdigest()}
-    return payload, stored
+    skin_payload = None
+    if skin is not None:
+        skin_payload = encode_skin(skin)
+        stored["skin"] = {"width": skin.width, "height": skin.height, "format": SKIN_FORMAT.lower(),
+                          "bytes": len(skin_payload), "sha256": hashlib.sha256(skin_payload).hexdigest()}
+    return payload, skin_payload, stored
+
+
+def verify_skin(payload, metadata):
+    """The decoded skin crop if its bytes and size match metadata["skin"]; the reason otherwise."""
+    facts = metadata.get("skin")
+    if not isinstance(facts, dict):
+        return None, "skin crop metadata is not an object"
+    if payload is None:
+        return None, "skin crop bytes missing"
+    if hashlib.sha256(payload).hexdigest() != facts.get("sha256"):
+        return None, "skin crop checksum mismatch"
+    try:
+        image = Image.open(io.BytesIO(payload), formats=[SKIN_FORMAT])
+        image.load()
+    except (OSError, SyntaxError, ValueError) as error:
+        return None, f"skin crop does not decode: {error}"
+    if image.size != (facts.get("width"), facts.get("height")) or image.width != image.height:
+        return None, f"skin crop is {image.width}x{image.height}, expected the recorded square"
+    return image.convert("RGB") if image.mode != "RGB" else image, None
 
 
 def verify_crop(payload, metadata):
@@ -91,13 +130,14 @@ def verify_crop(payload, metadata):
     return image, None
 
 
-def open_entry(store, key, image_id, metadata, read_payload):
+def open_entry(store, key, image_id, metadata, read_payload, read_skin=None):
     """What every backend's get() does once it has an entry's metadata (None: not valid JSON).
 
     Expired -> deleted, 404; metadata that is not a JSON object, or bytes that fail verification
     -> deleted, 422 (only an entry verified to be bad is ever deleted; read errors are 503s raised
     by the backend and keep the data). `read_payload()` returns the crop bytes, or None when they
-    are gone: if the metadata went too, a concurrent DELETE won and the answer is 404.
+    are gone: if the metadata went too, a concurrent DELETE won and the answer is 404. `read_skin()`
+    returns the skin crop's bytes (or None) and is called only when the metadata records one.
     """
     if not isinstance(metadata, dict):
         store.remove_key(key)
@@ -109,10 +149,16 @@ def open_entry(store, key, image_id, metadata, read_payload):
     if payload is None and not store.has_key(key):
         raise not_found(image_id, "deleted")
     image, problem = verify_crop(payload, metadata) if payload is not None else (None, "crop bytes missing")
+    skin = None
+    if not problem and "skin" in metadata:
+        skin_payload = read_skin() if read_skin is not None else None
+        if skin_payload is None and not store.has_key(key):
+            raise not_found(image_id, "deleted")
+        skin, problem = verify_skin(skin_payload, metadata)
     if problem:
         store.remove_key(key)
         raise corrupt(image_id, problem)
-    return StoredCrop(image, metadata)
+    return StoredCrop(image, metadata, skin)
 
 
 def entry_key(image_id, namespace=""):

@@ -1,8 +1,9 @@
 """Crops on the local filesystem: one replica, or a volume shared by its workers.
 
-Files live under CACHE_DIR as <id[:2]>/<id>.tiff and <id>.json. Both are written to a temporary
-file and renamed into place, crop first and metadata last, so a reader never sees a partial
-crop: the metadata is the commit marker, and it carries the crop's sha256.
+Files live under CACHE_DIR as <id[:2]>/<id>.tiff, <id>.skin.webp (the skin crop, when there is
+one) and <id>.json. Each is written to a temporary file and renamed into place, crops first and
+metadata last, so a reader never sees a partial entry: the metadata is the commit marker, and it
+carries the crops' sha256.
 """
 import fcntl
 import json
@@ -15,6 +16,8 @@ from .base import IMAGE_ID_PATTERN, crop_record, entry_key, not_found, open_entr
 
 _TEMP_PREFIX = ".tmp-"
 CROP_SUFFIX = ".tiff"
+SKIN_SUFFIX = ".skin.webp"
+PAYLOAD_SUFFIXES = (CROP_SUFFIX, SKIN_SUFFIX)
 _EVICTION_EVERY = 512  # puts between size checks; each walks the folder, off the request thread
 _ORPHAN_GRACE_SECONDS = 60  # a crop without metadata this old was never committed (a put takes ms)
 _SWEEP_LOCK = ".sweep"
@@ -36,6 +39,9 @@ class FileCropStore:
         folder = os.path.join(self.root, key[:2])
         return folder, os.path.join(folder, key + CROP_SUFFIX), os.path.join(folder, key + ".json")
 
+    def _skin_path(self, key):
+        return os.path.join(self.root, key[:2], key + SKIN_SUFFIX)
+
     def _io(self, operation, *args):
         """Run a filesystem call; any OS error but a missing file is a 503 that keeps the data."""
         try:
@@ -45,16 +51,22 @@ class FileCropStore:
         except OSError as error:
             raise unavailable(self.backend, error) from None
 
-    def put(self, image_id, crop, metadata, namespace=""):
-        """Store a crop atomically; returns the metadata as stored."""
+    def put(self, image_id, crop, metadata, namespace="", skin=None):
+        """Store a crop (and its skin crop) atomically; returns the metadata as stored."""
         key = entry_key(image_id, namespace)
-        payload, stored = crop_record(image_id, crop, metadata, self.ttl_seconds)
+        payload, skin_payload, stored = crop_record(image_id, crop, metadata, self.ttl_seconds, skin)
         folder, crop_path, meta_path = self._paths(key)
         try:
             os.makedirs(folder, exist_ok=True)
+            if skin_payload is not None:
+                _atomic_write(folder, self._skin_path(key), skin_payload)
+            else:
+                _remove_quietly(self._skin_path(key))  # a re-upload stored without one: no stale file
             _atomic_write(folder, crop_path, payload)
             _atomic_write(folder, meta_path, json.dumps(stored).encode())
         except OSError as error:
+            if skin_payload is not None and not os.path.exists(meta_path):  # no entry uses it: no orphan
+                _remove_quietly(self._skin_path(key))
             raise unavailable(self.backend, error) from None
         self._puts += 1
         if self.max_entries and self._puts % _EVICTION_EVERY == 0:
@@ -83,7 +95,8 @@ class FileCropStore:
             metadata = json.loads(raw)
         except ValueError:
             metadata = None
-        return open_entry(self, key, image_id, metadata, lambda: self._read_payload(crop_path))
+        return open_entry(self, key, image_id, metadata, lambda: self._read_payload(crop_path),
+                          lambda: self._read_payload(self._skin_path(key)))
 
     def _read_payload(self, path):
         try:
@@ -103,7 +116,7 @@ class FileCropStore:
         """Remove an entry's files, metadata first so the entry is gone at once; True if any were there."""
         _, crop_path, meta_path = self._paths(key)
         removed = False
-        for path in (meta_path, crop_path):
+        for path in (meta_path, crop_path, self._skin_path(key)):
             try:
                 self._io(os.remove, path)
                 removed = True
@@ -127,7 +140,7 @@ class FileCropStore:
             present = set(names)
             for name in names:
                 path = os.path.join(folder, name)
-                orphan = name.endswith(CROP_SUFFIX) and name[:-len(CROP_SUFFIX)] + ".json" not in present
+                orphan = _orphan(name, present)
                 if (name.startswith(_TEMP_PREFIX) or orphan) and _age(path, now) > _ORPHAN_GRACE_SECONDS:
                     removed += int(_remove_quietly(path) and orphan)
         for key, meta_path in list(self._entries()):
@@ -185,10 +198,16 @@ class FileCropStore:
             present = set(names)
             for name in names:
                 entries += name.endswith(".json") and not name.startswith(_TEMP_PREFIX)
-                orphans += name.endswith(CROP_SUFFIX) and name[:-len(CROP_SUFFIX)] + ".json" not in present
+                orphans += _orphan(name, present)
                 size += _size(os.path.join(folder, name))
         return {"backend": self.backend, "path": self.root, "entries": entries, "orphans": orphans,
                 "bytes": size, "ttl_seconds": self.ttl_seconds, "max_entries": self.max_entries}
+
+
+def _orphan(name, present):
+    """A crop or skin crop file whose metadata is not in the folder."""
+    suffix = next((s for s in PAYLOAD_SUFFIXES if name.endswith(s)), None)
+    return suffix is not None and not name.startswith(_TEMP_PREFIX) and name[:-len(suffix)] + ".json" not in present
 
 
 def _read(path):

@@ -1,9 +1,9 @@
 """Crops in Redis: the store for several replicas (a Railway volume cannot be shared by them).
 
-One hash per crop holds the crop bytes and the metadata, written with its TTL in one MULTI
-transaction, so a reader gets both or neither. A sorted set indexes entries by creation time for
-the size bound (oldest evicted first). Redis being down is a 503 `cache_unavailable`; the client
-reconnects by itself when it is back.
+One hash per crop holds the crop bytes, the skin crop's bytes (when there is one) and the
+metadata, written with its TTL in one MULTI transaction, so a reader gets all or none. A sorted
+set indexes entries by creation time for the size bound (oldest evicted first). Redis being down
+is a 503 `cache_unavailable`; the client reconnects by itself when it is back.
 """
 import json
 import time
@@ -46,14 +46,18 @@ class RedisCropStore:
         except redis.RedisError as error:
             raise unavailable(self.backend, error) from None
 
-    def put(self, image_id, crop, metadata, namespace=""):
-        """Store crop and metadata in one transaction with the TTL; evict beyond max_entries."""
+    def put(self, image_id, crop, metadata, namespace="", skin=None):
+        """Store crop, skin crop and metadata in one transaction with the TTL; evict beyond max_entries."""
         key = entry_key(image_id, namespace)
-        payload, stored = crop_record(image_id, crop, metadata, self.ttl_seconds)
+        payload, skin_payload, stored = crop_record(image_id, crop, metadata, self.ttl_seconds, skin)
+        fields = {"crop": payload, "meta": json.dumps(stored)}
+        if skin_payload is not None:
+            fields["skin"] = skin_payload
 
         def write():
             pipe = self._redis.pipeline(transaction=True)
-            pipe.hset(self._redis_key(key), mapping={"crop": payload, "meta": json.dumps(stored)})
+            pipe.delete(self._redis_key(key))  # a re-upload without a skin crop leaves no stale one
+            pipe.hset(self._redis_key(key), mapping=fields)
             pipe.expire(self._redis_key(key), int(self.ttl_seconds))
             pipe.zadd(self._index, {key: stored["created_at"]})
             pipe.execute()
@@ -75,14 +79,14 @@ class RedisCropStore:
     def get(self, image_id, namespace=""):
         """The stored crop, verified; 404 unknown or expired, 422 corrupt (and removed), 503 unreachable."""
         key = entry_key(image_id, namespace)
-        meta, payload = self._call(lambda: self._redis.hmget(self._redis_key(key), "meta", "crop"))
+        meta, payload, skin = self._call(lambda: self._redis.hmget(self._redis_key(key), "meta", "crop", "skin"))
         if meta is None and payload is None:
             raise not_found(image_id, "unknown or expired")
         try:
             metadata = json.loads(meta) if meta is not None else None
         except ValueError:
             metadata = None
-        return open_entry(self, key, image_id, metadata, lambda: payload)
+        return open_entry(self, key, image_id, metadata, lambda: payload, lambda: skin)
 
     def has_key(self, key):
         """Whether an entry's metadata is in Redis."""

@@ -14,7 +14,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from .outputs import ACTIVATIONS
 
 RUNTIMES = ("tflite", "timm")
-ROLES = ("detector", "landmarks", "segmentation", "analyzer")
+ROLES = ("detector", "landmarks", "segmentation", "iris", "analyzer")
 SOURCE_PATTERN = re.compile(r"^(package|hf-hub|path):.+$")
 DEFAULT_SPEC = "default_models.toml"
 

@@ -6,7 +6,6 @@ from ..models import ModelUnavailable
 from .face_measures import face_geometry, pose_and_openness
 from .landmarks import run_mesh
 from .measure import crop_measurements
-from .skin import skin_analysis
 from .faces import model_roles
 
 
@@ -26,7 +25,8 @@ def analyze_crop(crop, registry, margin, models=None, crop_angle_degrees=0.0, me
     """(results, unavailable) for a crop cut with `margin` and rotated by crop_angle_degrees.
 
     The default analyzers: landmarks (in crop pixels, to draw on the crop), pose (roll in the
-    original photo), eye and mouth openness, face geometry, skin colour by region, measurements.
+    original photo), eye and mouth openness, face geometry, measurements (skin: ananacare.skin,
+    run by the service beside this).
     `mesh` is the crop's landmarks when validation already produced them (kept with the crop);
     otherwise the mesh model runs on the crop. `models=None` also runs every analyzer model and
     lists failed ones under `unavailable`; a list runs just those, and one that cannot run is a
@@ -41,7 +41,6 @@ def analyze_crop(crop, registry, margin, models=None, crop_angle_degrees=0.0, me
         results["landmarks"] = mesh.to_dict()
         results["pose"] = pose_and_openness(mesh.points, crop_angle_degrees)
         results["geometry"] = face_geometry(mesh.points)
-        results["skin"] = skin_analysis(pixels, mesh.points)
     requested = models is not None
     names = check_requested_models(registry, models) if requested else registry.names_with_role("analyzer")
     predictions, unavailable = {}, {}

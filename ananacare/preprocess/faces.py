@@ -17,7 +17,7 @@ from .face_measures import (LEFT_EYE, RIGHT_EYE, eye_aspect_ratio, inter_eye_dis
                             yaw_pitch_degrees)
 from .landmarks import run_mesh
 from .measure import face_exposure
-from .skin import mean_chroma
+from .colour import mean_chroma
 
 # A photo whose long side exceeds this many detector inputs is searched again in tiles when the
 # whole-image pass finds no face: faces under about 5% of the long side need the zoom.

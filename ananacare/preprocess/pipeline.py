@@ -2,7 +2,8 @@
 
 bytes -> sniff -> open under limits -> draft decode -> EXIF -> RGB -> detect (short + full
 range) -> confirm each face with the mesh model's face flag -> measure and check the primary
-face -> square crop.
+face -> square crop, and the same square at the working image's resolution (the skin crop, side
+bounded by skin_max_side) for skin analysis.
 """
 from dataclasses import dataclass, field
 
@@ -10,11 +11,12 @@ import numpy as np
 
 from ..quality import is_valid, ofiq_measures, run_checks, thresholds_for
 from ..timing import NULL_TIMER
-from .crop import cut_square
+from .crop import CropGeometry, cut_square
 from .decode import decode_image
 from .faces import face_measures, find_face_evidence, refine
 from .landmarks import Mesh
 
+INTER_EYE_MM = 63.0  # adults' mean (Dodgson 2004); ananacare.skin.scale uses the iris when it can
 PIPELINE_VERSION = 2  # bump when a change makes old crops differ from new ones
 
 
@@ -29,6 +31,7 @@ class PipelineSettings:
     decode_max_side: int = 1600
     quality_profile: str = "normal"
     quality_overrides: dict = field(default_factory=dict)
+    skin_max_side: int = 1024  # 0: no skin crop
 
     @classmethod
     def from_config(cls, config, profile=None):
@@ -37,7 +40,8 @@ class PipelineSettings:
                    max_pixels=config["MAX_IMAGE_PIXELS"], max_decode_bytes=config["MAX_DECODE_BYTES"],
                    decode_max_side=config["DECODE_MAX_SIDE"],
                    quality_profile=profile or config["QUALITY_PROFILE"],
-                   quality_overrides=config["QUALITY_THRESHOLDS"] or {})
+                   quality_overrides=config["QUALITY_THRESHOLDS"] or {},
+                   skin_max_side=config["SKIN_CROP_MAX_SIDE"])
 
     def thresholds(self):
         """The quality thresholds in force."""
@@ -46,7 +50,8 @@ class PipelineSettings:
     def crop_settings(self):
         """What decides the crop's pixels: part of the image id and of the stored metadata."""
         return {"size": self.crop_size, "margin": self.crop_margin,
-                "decode_max_side": self.decode_max_side, "pipeline": PIPELINE_VERSION}
+                "decode_max_side": self.decode_max_side, "pipeline": PIPELINE_VERSION,
+                "skin_max_side": self.skin_max_side}
 
 
 @dataclass
@@ -62,6 +67,7 @@ class Validation:
     crop: object = None  # PIL image, size x size
     geometry: object = None  # CropGeometry in source coordinates
     mesh: object = None  # Mesh of the primary face in crop pixels (from validation's own mesh run)
+    skin_crop: object = None  # PIL image: the crop's square at working resolution (<= skin_max_side)
 
     def to_dict(self):
         """The validate response body."""
@@ -93,16 +99,34 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
         return Validation(None, False, checks, faces, image, settings.quality_profile)
     with timer.stage("detect"):
         primary = refine(evidence[0], registry)
+    geometry = primary.crop_geometry(settings.crop_margin, settings.crop_size)
     with timer.stage("quality"):
         measures = face_measures(primary, decoded.scale)
+        measures["px_per_mm"] = skin_px_per_mm(measures["inter_eye_distance"] * decoded.scale, geometry,
+                                               settings.skin_max_side or settings.crop_size)
         pose = measures["yaw"], measures["pitch"], measures["roll"]
         natives, reasons = ofiq_measures(primary, faces, decoded.scale, decoded.source_size, pose, registry)
         checks = run_checks(faces, decoded.source_size, measures, thresholds, settings.quality_profile,
                             natives, reasons)
     with timer.stage("crop"):
-        geometry = primary.crop_geometry(settings.crop_margin, settings.crop_size)
         crop = cut_square(decoded.image, geometry)
         # rounded as stored beside the crop, so analyze/image and analyze/by-id see the same points
         mesh = Mesh(np.round(primary.points_in_crop(geometry), 3), primary.mesh.face_flag)
+    skin_crop = None
+    if settings.skin_max_side:
+        with timer.stage("skin_crop"):
+            skin_crop = cut_square(decoded.image, skin_geometry(geometry, settings.skin_max_side))
     return Validation(image_id, is_valid(checks), checks, faces, image,
-                      settings.quality_profile, crop, geometry.scaled(to_source), mesh)
+                      settings.quality_profile, crop, geometry.scaled(to_source), mesh, skin_crop)
+
+
+def skin_px_per_mm(working_eye_distance, geometry, max_side):
+    """Pixels per mm the skin crop will have, from the eye distance (63 mm; skin measures the iris)."""
+    shrink = min(round(geometry.side), max_side) / geometry.side
+    return round(working_eye_distance * shrink / INTER_EYE_MM, 3)
+
+
+def skin_geometry(geometry, max_side):
+    """The crop's square at the working image's own resolution (never upsampled), side <= max_side."""
+    size = int(max(16, min(round(geometry.side), max_side)))
+    return CropGeometry(geometry.center, geometry.side, geometry.angle, size)

@@ -1,6 +1,7 @@
 """Quality checks on the chosen face, in the manner of ISO/IEC 29794-5: each check says what was
-measured, against what threshold, and why it passed or failed. Thresholds come in four profiles
-(lenient, normal, strict, ofiq), selectable per request, and each can be overridden in settings.
+measured, against what threshold, and why it passed or failed. Thresholds come in five profiles
+(lenient, normal, strict, ofiq, and skin for analysis-grade selfies), selectable per request, and
+each can be overridden in settings.
 
 `passed` is true or false for a measured check and null (None) for one that could not be measured
 (no face: nothing to measure), with `reason` saying why. A check a profile does not require
@@ -23,7 +24,7 @@ CHECK_KINDS = {
     "face_presence": "min", "face_size": "min", "inter_eye_distance": "min", "face_inside_frame": "min",
     "yaw": "abs_max", "pitch": "abs_max", "roll": "abs_max", "eyes_open": "min", "mouth_closed": "max",
     "sharpness": "min", "luminance": "range", "underexposure": "max", "overexposure": "max",
-    "dynamic_range": "min", "illumination_uniformity": "min", "colour": "min",
+    "dynamic_range": "min", "illumination_uniformity": "min", "colour": "min", "px_per_mm": "min",
     # OFIQ's own measures, judged on their quality component only
     "luminance_variance": "quality", "natural_colour": "quality", "head_size": "quality", "crop_left": "quality",
     "crop_right": "quality", "margin_above": "quality", "margin_below": "quality", "background_uniformity": "quality",
@@ -33,22 +34,30 @@ MIN_QUALITY = 50  # OFIQ sets no pass mark; 50 is where most of its sigmoids cro
 # Checks a profile measures and reports but does not require for `valid`. Colour (mean chroma C*
 # of the face) is needed only by skin colour, so only `strict` (photos for skin analysis) needs it.
 # OFIQ's framing and background measures are written for passport-style portraits, not selfies:
-# only the `ofiq` profile requires them.
-NOT_REQUIRED = {"lenient": {"colour", *OFIQ_ONLY}, "normal": {"colour", *OFIQ_ONLY},
-                "strict": set(OFIQ_ONLY), "ofiq": {"colour"}}
+# only the `ofiq` profile requires them. px_per_mm (the skin crop's pixels per millimetre, from the
+# inter-eye distance) only `skin` requires: analysis-grade selfies for wrinkles and texture (2 px/mm
+# and more); the others judge it against what skin colour (normal: 0.5) and spots (strict: 1) need.
+NOT_REQUIRED = {"lenient": {"colour", "px_per_mm", *OFIQ_ONLY}, "normal": {"colour", "px_per_mm", *OFIQ_ONLY},
+                "strict": {"px_per_mm", *OFIQ_ONLY}, "ofiq": {"colour", "px_per_mm"}, "skin": set(OFIQ_ONLY)}
 PROFILES = {
     "lenient": {"face_presence": 0.3, "face_size": 48, "inter_eye_distance": 20, "face_inside_frame": -0.05,
                 "yaw": 35, "pitch": 30, "roll": 30, "eyes_open": 0.1, "mouth_closed": 0.5, "sharpness": 5,
                 "luminance": [35, 225], "underexposure": 0.3, "overexposure": 0.15, "dynamic_range": 40,
-                "illumination_uniformity": 0.5, "colour": 4},
+                "illumination_uniformity": 0.5, "colour": 4, "px_per_mm": 0.25},
     "normal": {"face_presence": 0.5, "face_size": 80, "inter_eye_distance": 30, "face_inside_frame": 0.0,
                "yaw": 25, "pitch": 25, "roll": 20, "eyes_open": 0.15, "mouth_closed": 0.35, "sharpness": 15,
                "luminance": [50, 210], "underexposure": 0.15, "overexposure": 0.08, "dynamic_range": 60,
-               "illumination_uniformity": 0.65, "colour": 4},
+               "illumination_uniformity": 0.65, "colour": 4, "px_per_mm": 0.5},
     "strict": {"face_presence": 0.8, "face_size": 160, "inter_eye_distance": 60, "face_inside_frame": 0.1,
                "yaw": 12, "pitch": 12, "roll": 8, "eyes_open": 0.2, "mouth_closed": 0.2, "sharpness": 40,
                "luminance": [80, 190], "underexposure": 0.05, "overexposure": 0.03, "dynamic_range": 90,
-               "illumination_uniformity": 0.8, "colour": 4},
+               "illumination_uniformity": 0.8, "colour": 4, "px_per_mm": 1.0},
+    # analysis-grade selfies: frontal, even light, sharp, colour, enough px/mm; heavy shine is held
+    # back by the clipped-pixel share (overexposure) until validation measures shine itself
+    "skin": {"face_presence": 0.8, "face_size": 160, "inter_eye_distance": 60, "face_inside_frame": 0.05,
+             "yaw": 12, "pitch": 12, "roll": 10, "eyes_open": 0.15, "mouth_closed": 0.2, "sharpness": 40,
+             "luminance": [70, 200], "underexposure": 0.05, "overexposure": 0.02, "dynamic_range": 60,
+             "illumination_uniformity": 0.8, "colour": 4, "px_per_mm": 2.0},
 }
 for _thresholds in PROFILES.values():
     _thresholds.update({name: {"min_quality": MIN_QUALITY} for name in OFIQ_ONLY})
@@ -86,6 +95,9 @@ MESSAGES = {
     "margin_above": ("There is room above the eyes.", "Too little room above the face."),
     "margin_below": ("There is room below the eyes.", "Too little room below the face."),
     "background_uniformity": ("The background is plain.", "The background is busy; use a plain background."),
+    "px_per_mm": ("The skin has enough pixels per millimetre for skin analysis.",
+                  "Too few pixels per millimetre on the skin for wrinkles and texture: come closer or use "
+                  "the main camera at full resolution."),
 }
 NOT_MEASURABLE = {"no_segmentation_model": "Not measured: no segmentation model is configured.",
                   "model_unavailable": "Not measured: the segmentation model is unavailable (see /api/diagnostics).",

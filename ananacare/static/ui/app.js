@@ -29,9 +29,11 @@ async function api(path, options = {}) {
 function show(id, visible = true) { $(id).hidden = !visible; }
 
 function clearAll() {
-  for (const id of ["verdict", "photo-figure", "crop-figure", "checks-section", "analysis-section"]) show(id, false);
+  for (const id of ["verdict", "photo-figure", "crop-figure", "checks-section", "analysis-section",
+    "concerns-section"]) show(id, false);
   $("checks").querySelector("tbody").replaceChildren();
   $("analysis").replaceChildren();
+  $("concerns").replaceChildren();
 }
 
 function setVerdict(kind, text, detail) {
@@ -164,6 +166,12 @@ function showAnalysis(body) {
     cards.push(card("Face geometry", [["width / height", results.geometry.width_to_height],
       ["symmetry", results.geometry.symmetry]]));
   }
+  if (results.skin && results.skin.scale) {
+    const s = results.skin.scale;
+    const measured = Object.entries(results.skin.coverage || {}).map(([region, c]) =>
+      [region.replaceAll("_", " "), c.measured ? `${Math.round(c.coverage * 100)}% skin` : `not measured: ${c.reason}`]);
+    cards.push(card("Skin: scale and regions", [["px/mm", s.px_per_mm], ["scale from", s.method], ...measured]));
+  }
   if (results.skin && results.skin.available === false) {
     const why = results.skin.reason === "no_colour" ? "the photo has no colour (grey)" : results.skin.reason;
     cards.push(card("Skin colour", [["not measured", why]]));
@@ -190,6 +198,30 @@ function showAnalysis(body) {
   }
   $("analysis").replaceChildren(...cards);
   show("analysis-section");
+  if (results.skin && results.skin.concerns) showConcerns(body.image_id, results.skin.concerns);
+}
+
+// One figure per skin concern: its heatmap on the crop, the score and the raw value (or why not).
+function showConcerns(imageId, concerns) {
+  const figures = Object.entries(concerns).map(([name, concern]) => {
+    const figure = document.createElement("figure");
+    figure.className = "concern";
+    figure.dataset.concern = name;
+    const image = document.createElement("img");
+    image.alt = `${name} heatmap`;
+    const caption = document.createElement("figcaption");
+    const title = name.replaceAll("_", " ");
+    caption.textContent = concern.available
+      ? `${title}: ${concern.score}/100 (${concern.severity}), ${concern.value} ${concern.unit}`
+      : `${title}: not measured (${concern.reason}${concern.min_px_per_mm ? `, needs ${concern.min_px_per_mm} px/mm` : ""})`;
+    figure.append(image, caption);
+    api(`/api/images/${encodeURIComponent(imageId)}/skin/${name}.png`)
+      .then((blob) => { image.src = URL.createObjectURL(blob); })
+      .catch(() => { image.alt = `${name}: no heatmap`; });
+    return figure;
+  });
+  $("concerns").replaceChildren(...figures);
+  show("concerns-section");
 }
 
 async function showStored(imageId) {

@@ -1,0 +1,9 @@
+"""Skin analysis: mesh regions and the skin mask, px/mm, one module per concern, heatmaps.
+
+Below service.py, above preprocess/ and models/ (DESIGN.md). Pure functions on an upright face
+image and its mesh; the only model it may run is the optional iris model (role `iris`) for scale.
+"""
+from .analysis import CONCERNS, analyze_skin
+from .scale import pixels_per_mm
+
+__all__ = ["CONCERNS", "analyze_skin", "pixels_per_mm"]

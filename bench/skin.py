@@ -1,0 +1,80 @@
+"""Skin analysis cost: median time per step and concern on a 1024 px skin crop, the whole by-id
+analysis, analyze/image on a 12 MP selfie end to end, and what the skin crop costs the store.
+
+The selfie is the astronaut's face enlarged into a 4000x3000 frame (as a phone selfie fills it),
+JPEG q92: its face crop reaches the 1024 px bound after the draft decode. Goals: by-id <= 150 ms,
+analyze/image on the 12 MP selfie <= 250 ms.
+
+Run: .venv/bin/python bench/skin.py [--repeats 15]
+"""
+import argparse
+import io
+import os
+import tempfile
+
+from common import loaded_app, median_ms, print_table, timed
+from PIL import Image
+
+from ananacare.image_cache import FileCropStore
+from ananacare.image_cache.base import encode_crop, encode_skin
+from ananacare.models import model_registry
+from ananacare.preprocess import PipelineSettings, validate_image
+from ananacare.skin import CONCERNS, pixels_per_mm
+from ananacare.skin.analysis import build_face
+from photos import encode, photo
+
+
+def selfie_12mp():
+    """The astronaut's head filling a 4000x3000 frame, JPEG q92 bytes."""
+    head = photo("astronaut").crop((75, 0, 375, 225))
+    return encode(head.resize((4000, 3000), Image.Resampling.BICUBIC), "JPEG", quality=92)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args()
+    n = args.repeats
+    app = loaded_app()
+    client = app.test_client()
+    data = selfie_12mp()
+    with app.app_context():
+        registry = model_registry()
+        validation = validate_image(data, registry, PipelineSettings.from_config(app.config))
+        skin = validation.skin_crop
+        points = validation.mesh.points * skin.width / validation.crop.width
+        scale = pixels_per_mm(skin, points, registry, "iris")
+        face, _, _ = build_face(skin, points, scale["px_per_mm"])
+        steps = {"scale (iris model, both eyes)": timed(lambda: pixels_per_mm(skin, points, registry, "iris"), n),
+                 "regions + skin mask + L*a*b*": timed(lambda: build_face(skin, points, scale["px_per_mm"]), n)}
+        for name, (measure, _) in CONCERNS.items():
+            steps[f"concern: {name}"] = timed(lambda m=measure: m(face), n)
+        image_id = client.post("/api/validate/image", data=data, content_type="image/jpeg").get_json()["image_id"]
+        steps["analyze/by-id through the app"] = timed(
+            lambda: client.post("/api/analyze/by-id", json={"image_id": image_id}), n)
+        steps["analyze/image, 12 MP selfie, end to end"] = timed(
+            lambda: client.post("/api/analyze/image", data=data, content_type="image/jpeg"), n)
+        steps["heatmap PNG (wrinkles)"] = timed(lambda: client.get(f"/api/images/{image_id}/skin/wrinkles.png"), n)
+        store = FileCropStore(tempfile.mkdtemp(prefix="bench-skin-"), 3600)
+        crop, settings = validation.crop, {"settings": {"size": 512, "margin": 0.25}}
+        steps["store put: crop only"] = timed(lambda: store.put("a" * 32, crop, settings), n)
+        steps["store put: crop + skin crop"] = timed(lambda: store.put("b" * 32, crop, settings, skin=skin), n)
+        steps["store get: crop only"] = timed(lambda: store.get("a" * 32), n)
+        steps["store get: crop + skin crop"] = timed(lambda: store.get("b" * 32), n)
+    print(f"skin on a {skin.width} px skin crop, {scale['px_per_mm']} px/mm ({scale['method']}), "
+          f"{n} runs each (median), {os.cpu_count()} cores")
+    print_table(["step", "median ms"], [[name, f"{median_ms(times):.1f}"] for name, times in steps.items()])
+    concerns = sum(median_ms(t) for name, t in steps.items() if name.startswith("concern:"))
+    total = (concerns + median_ms(steps["scale (iris model, both eyes)"])
+             + median_ms(steps["regions + skin mask + L*a*b*"]))
+    print(f"all concerns: {concerns:.1f} ms; skin total (scale + mask + concerns): {total:.1f} ms")
+    tiff, webp = encode_crop(crop), encode_skin(skin)
+    print(f"bytes per entry: crop TIFF {len(tiff)}, skin crop lossless WebP {len(webp)} "
+          f"(uncompressed would be {len(encode_crop(skin))})")
+    buffer = io.BytesIO()
+    skin.save(buffer, format="PNG", compress_level=1)
+    print(f"(PNG level 1 would be {buffer.tell()})")
+
+
+if __name__ == "__main__":
+    main()
