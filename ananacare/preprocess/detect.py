@@ -164,15 +164,20 @@ def turned_input(pixels, degrees):
     return turned, back
 
 
-def run_detector(image, registry, name, turns=QUARTER_TURNS, low_score=None):
+def run_detector(image, registry, name, turns=QUARTER_TURNS, low_score=None, letterboxed=None):
     """Faces found by one BlazeFace model on the image turned by each angle, in the image's pixels.
 
     With `low_score`, boxes scoring from it up to the model's own minimum are kept too, as faces of
     their own where they overlap none of the confident ones (never averaged into a confident face,
-    whose box they would drag): the face mesh decides on them."""
+    whose box they would drag): the face mesh decides on them. `letterboxed`, a dict, keeps the
+    image's letterboxed inputs by size for the next pass on the same image."""
     spec = registry.state(name).spec
     size = registry.get(name).input_size[0]
-    pixels, scale, pad_x, pad_y = letterbox(image, size)
+    if letterboxed is None:
+        letterboxed = {}
+    if size not in letterboxed:
+        letterboxed[size] = letterbox(image, size)
+    pixels, scale, pad_x, pad_y = letterboxed[size]
     anchors = ssd_anchors(size, tuple(spec.param("anchor_strides")), spec.param("anchors_per_layer"))
     offset = np.array([pad_x, pad_y], dtype=np.float64)
     iou = spec.param("iou_threshold", 0.3)
@@ -230,10 +235,12 @@ def merge_faces(faces, iou_threshold):
     return kept
 
 
-def detect_candidates(image, registry, detectors, iou_threshold=0.3, turns=QUARTER_TURNS, low_score=None):
+def detect_candidates(image, registry, detectors, iou_threshold=0.3, turns=QUARTER_TURNS, low_score=None,
+                      letterboxed=None):
     """Faces from every detector (short and full range) on the whole image turned by each of
     `turns`, merged; unverified."""
-    faces = [face for name in detectors for face in run_detector(image, registry, name, turns, low_score)]
+    faces = [face for name in detectors
+             for face in run_detector(image, registry, name, turns, low_score, letterboxed)]
     return merge_faces(faces, iou_threshold)
 
 

@@ -31,7 +31,7 @@ TILING_MIN_RATIO = 4
 # and a second look to decide (measured on bench/eval_set.py: real faces at 0.33-0.59 that the
 # minimum loses), at most MAX_UNSURE of them per pass, best first.
 LOW_SCORE = 0.3
-MAX_UNSURE = 6
+MAX_UNSURE = 4
 # A face the detector is sure of but the mesh doubts (flag from RETRY_FLAG up to the minimum) gets
 # the second look too: the detector's box on a small or tilted face can miss the mesh's region.
 RETRY_FLAG = 0.1
@@ -184,19 +184,22 @@ def find_face_evidence(image, registry):
     detectors, mesh_name = model_roles(registry)
     if not detectors:
         return []
-    upright = detect_candidates(image, registry, detectors, turns=FIRST_TURNS, low_score=LOW_SCORE)
+    inputs = {}  # the letterboxed photo by detector input size, shared by the passes
+    upright = detect_candidates(image, registry, detectors, turns=FIRST_TURNS, low_score=LOW_SCORE,
+                                letterboxed=inputs)
     found = _confirmed(image, registry, mesh_name, upright)
     if not (any(e.face.sure for e in found) and all(_upright_and_agreed(e) for e in found if e.face.sure)):
         sideways = [turn for turn in QUARTER_TURNS if turn not in FIRST_TURNS]
-        turned = detect_candidates(image, registry, detectors, turns=sideways, low_score=LOW_SCORE)
+        turned = detect_candidates(image, registry, detectors, turns=sideways, low_score=LOW_SCORE,
+                                   letterboxed=inputs)
         found = _confirmed(image, registry, mesh_name, merge_faces(upright + turned, 0.3))
     if not found:  # a face turned about 45 degrees can escape every quarter turn
         found = _confirmed(image, registry, mesh_name,
-                           detect_candidates(image, registry, detectors, turns=EIGHTH_TURNS))
+                           detect_candidates(image, registry, detectors, turns=EIGHTH_TURNS, letterboxed=inputs))
     full_range = detectors[-1]  # spec order: short range first, full range last
     turns = sorted({upright_turn(e.face) for e in found})
     if found:
-        tilted = detect_candidates(image, registry, [full_range], low_score=LOW_SCORE,
+        tilted = detect_candidates(image, registry, [full_range], low_score=LOW_SCORE, letterboxed=inputs,
                                    turns=[(turn + tilt) % 360 for turn in turns for tilt in TILTS])
         found += _confirmed(image, registry, mesh_name, _fresh(tilted, found))
         flipped = detect_candidates(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), registry, [full_range],
