@@ -7,7 +7,7 @@ A detection matches a labelled face when its centre lies inside the face's box a
 centre lies in an ignored region counts neither way.
 
     .venv/bin/python bench/detection.py                       # this tree's service, MediaPipe full range alone
-    .venv/bin/python bench/detection.py --baseline main       # and the service as of a git ref
+    .venv/bin/python bench/detection.py --baseline main       # and the service as of a git ref, interleaved
     .venv/bin/python bench/detection.py --peers mtcnn         # and MTCNN (pip install mtcnn lz4 joblib)
 """
 import argparse
@@ -124,15 +124,59 @@ def summary(rows):
             "mean_ms": statistics.mean(r[6] for r in rows) * 1000}
 
 
-def _in_subprocess(ref, repeats):
-    """The service as of git ref `ref` (its tree exported to a temp folder), run by this script."""
-    with tempfile.TemporaryDirectory(prefix="ananacare-baseline-") as folder:
+class Baseline:
+    """The service as of git ref `ref` (its `ananacare` exported to a temp folder) in a child process
+    of this script, detecting on request, so its runs interleave with this tree's."""
+
+    def __init__(self, ref):
+        self.folder = tempfile.TemporaryDirectory(prefix="ananacare-baseline-")
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "ananacare"], check=True,
                                  capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
-        out = subprocess.run([sys.executable, __file__, "--code", folder, "--repeats", str(repeats), "--json"],
-                             check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+        subprocess.run(["tar", "-x", "-C", self.folder.name], input=archive, check=True)
+        self.child = subprocess.Popen([sys.executable, __file__, "--code", self.folder.name, "--serve"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      text=True)
+
+    def detect(self, index):
+        self.child.stdin.write(f"{index}\n")
+        self.child.stdin.flush()
+        boxes, seconds = json.loads(self.child.stdout.readline())
+        return boxes, seconds
+
+    def close(self):
+        self.child.stdin.close()
+        self.child.wait()
+        self.folder.cleanup()
+
+
+def serve(code, scenes):
+    """The child's loop: a photo index per line in, [boxes, seconds] per line out."""
+    detect = service_detector(code)
+    detect(scenes[0].image)
+    for line in sys.stdin:
+        scene = scenes[int(line)]
+        started = time.perf_counter()
+        boxes = detect(scene.image)
+        print(json.dumps([boxes, time.perf_counter() - started]), flush=True)
+
+
+def interleaved(baseline, detect, scenes, repeats):
+    """Rows (as evaluate's) for the baseline and this tree, their runs alternating photo by photo."""
+    detect(scenes[0].image)
+    rows = ([], [])
+    for index, scene in enumerate(scenes):
+        times, found = ([], []), [None, None]
+        for _ in range(repeats):
+            found[0], seconds = baseline.detect(index)
+            times[0].append(seconds)
+            started = time.perf_counter()
+            found[1] = detect(scene.image)
+            times[1].append(time.perf_counter() - started)
+        for side in (0, 1):
+            hits, false = match(found[side], scene.faces, scene.ignore)
+            rows[side].append((scene.name, scene.kind, len(scene.faces), hits, false, len(found[side]),
+                               min(times[side])))
+    return rows
 
 
 def main():
@@ -142,20 +186,26 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--per-photo", action="store_true")
     parser.add_argument("--code", help=argparse.SUPPRESS)
-    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     sys.path[:0] = [str(ROOT / "bench")]
     from eval_set import build
     scenes = build()
-    if args.json:  # the baseline's child process: the service alone, rows as JSON
-        print(json.dumps(evaluate(service_detector(args.code), scenes, args.repeats)))
+    if args.serve:  # the baseline's child process
+        serve(args.code, scenes)
         return
 
     results = {}
     if args.baseline:
-        results[f"service ({args.baseline})"] = _in_subprocess(args.baseline, args.repeats)
-    results["service (this tree)"] = evaluate(service_detector(ROOT), scenes, args.repeats)
+        baseline = Baseline(args.baseline)
+        try:
+            rows = interleaved(baseline, service_detector(ROOT), scenes, args.repeats)
+        finally:
+            baseline.close()
+        results[f"service ({args.baseline})"], results["service (this tree)"] = rows
+    else:
+        results["service (this tree)"] = evaluate(service_detector(ROOT), scenes, args.repeats)
     for name in filter(None, args.peers.split(",")):
         try:
             results[name] = evaluate(DETECTORS[name](), scenes, args.repeats)
