@@ -15,7 +15,7 @@ from .faces import face_measures, find_face_evidence, refine
 from .landmarks import Mesh
 from .quality import is_valid, run_checks, thresholds_for
 
-PIPELINE_VERSION = 2  # bump when a change makes old crops differ from new ones
+PIPELINE_VERSION = 3  # bump when a change makes old crops differ from new ones
 
 
 @dataclass(frozen=True)
