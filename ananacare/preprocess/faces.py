@@ -32,6 +32,7 @@ TILING_MIN_RATIO = 4
 # minimum loses), at most MAX_UNSURE of them per pass, best first.
 LOW_SCORE = 0.3
 MAX_UNSURE = 4
+TILE_MAX_UNSURE = 12  # for all the tiles of a photo together
 # A face the detector is sure of but the mesh doubts (flag from RETRY_FLAG up to the minimum) gets
 # the second look too: the detector's box on a small or tilted face can miss the mesh's region.
 RETRY_FLAG = 0.1
@@ -225,10 +226,10 @@ def _tiled(image, registry, mesh_name, detectors, found, turns):
     else:
         candidates = detect_small_candidates(image, registry, [full_range], min(4, round(ratio * 2)),
                                              low_score=LOW_SCORE)
-    return _confirmed(image, registry, mesh_name, _fresh(candidates, found))
+    return _confirmed(image, registry, mesh_name, _fresh(candidates, found), TILE_MAX_UNSURE)
 
 
-def _confirmed(image, registry, mesh_name, candidates):
+def _confirmed(image, registry, mesh_name, candidates, max_unsure=None):
     """FaceEvidence for the candidates that the mesh model's face flag confirms; a candidate below
     its detector's minimum needs a second look too."""
     if mesh_name is None:
@@ -240,7 +241,8 @@ def _confirmed(image, registry, mesh_name, candidates):
     min_flag = spec.param("min_face_flag", 0.5)
     input_size = registry.get(mesh_name).input_size[0]
     confirmed = []
-    unsure = sorted((face for face in candidates if not face.sure), key=lambda f: f.score, reverse=True)[:MAX_UNSURE]
+    unsure = sorted((face for face in candidates if not face.sure), key=lambda f: f.score, reverse=True)
+    unsure = unsure[:MAX_UNSURE if max_unsure is None else max_unsure]
     for face in [face for face in candidates if face.sure] + unsure:
         geometry = crop_geometry(face, roi_margin, input_size)
         region = cut_square(image, geometry)
