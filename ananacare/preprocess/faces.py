@@ -24,7 +24,7 @@ from .skin import mean_chroma
 # A photo whose long side exceeds this many full-range inputs is searched again in tiles: faces
 # under about 5% of the long side need the zoom. Without a face so far, the full-range model runs
 # on a grid of up to 4 x 4 tiles in every quarter turn; beside faces already found (a group photo
-# with people near and far), the cheaper short-range model runs on a finer grid of up to 6 x 6,
+# with people near and far), the cheaper short-range model runs on a finer grid of up to 5 x 5,
 # only in the turns those faces were found in.
 TILING_MIN_RATIO = 4
 # Candidates scored from LOW_SCORE up to their detector's own minimum are kept for the face mesh
@@ -221,7 +221,7 @@ def _tiled(image, registry, mesh_name, detectors, found, turns):
     if ratio < 1:
         return []
     if found:
-        candidates = detect_small_candidates(image, registry, detectors[:1], min(6, round(ratio * 3)), turns=turns,
+        candidates = detect_small_candidates(image, registry, detectors[:1], min(5, round(ratio * 2.5)), turns=turns,
                                              low_score=LOW_SCORE)
     else:
         candidates = detect_small_candidates(image, registry, [full_range], min(4, round(ratio * 2)),
