@@ -183,6 +183,8 @@ def find_face_evidence(image, registry):
     faces found, the photo's orientation is known: the full-range model looks again at +-30
     degrees from it and on the mirrored photo, and a large photo is searched in tiles."""
     detectors, mesh_name = model_roles(registry)
+    if mesh_name is None:
+        raise ModelUnavailable("landmarks", "resolve", "no model with role 'landmarks' is configured")
     if not detectors:
         return []
     inputs = {}  # the letterboxed photo by detector input size, shared by the passes
@@ -258,10 +260,10 @@ def _confirmed(image, registry, mesh_name, candidates, max_unsure=None):
 
 
 def second_look(evidence, registry, min_flag):
-    """A face the detector scored low, kept only if the mesh, run again on the region its own points
-    place, still sees a face, and the short-range detector on that upright, zoomed region scores
-    it SECOND_LOOK_MIN_SCORE; then the face's box and keypoints come from that mesh (the low-scored
-    box is often off the face: centred on a neck or an ear)."""
+    """A face the detector scored low (or the mesh doubted), kept only if the mesh, run again on the
+    region its own points place, still sees a face, and the short-range detector on that upright,
+    zoomed region scores it SECOND_LOOK_MIN_SCORE; then the face's box and keypoints come from that
+    mesh (such a detector box is often off the face: centred on a neck or an ear). None otherwise."""
     refined = refine(evidence, registry)
     if refined.mesh.face_flag < min_flag:
         return None
@@ -279,7 +281,7 @@ def second_look(evidence, registry, min_flag):
 
 def mesh_face(evidence, score):
     """A Face placed by the mesh: the square of the mesh's extent, keypoints at the mesh's eye
-    centres, nose tip, mouth centre and ear tragions."""
+    centres, nose tip, mouth centre and the face's edges beside the ears (for the tragions)."""
     points = evidence.mesh.points.copy()
     points[:, :2] = evidence.geometry.to_source(points[:, :2])
     right_eye, left_eye = eye_centres(points)
