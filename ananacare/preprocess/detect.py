@@ -28,6 +28,7 @@ class Face:
     box: tuple  # (x, y, width, height)
     score: float
     keypoints: np.ndarray  # 6 x 2, in KEYPOINT_NAMES order
+    sure: bool = True  # scored at least the detector's own minimum (else the mesh and a second look decide)
 
     @property
     def center(self):
@@ -47,12 +48,13 @@ class Face:
 
     def scaled(self, factor):
         """The same face in an image `factor` times as large."""
-        return Face(tuple(v * factor for v in self.box), self.score, self.keypoints * factor)
+        return Face(tuple(v * factor for v in self.box), self.score, self.keypoints * factor, self.sure)
 
     def shifted(self, dx, dy):
         """The same face in an image whose origin lies (dx, dy) further left and up."""
         x, y, w, h = self.box
-        return Face((x + dx, y + dy, w, h), self.score, self.keypoints + np.array([dx, dy], dtype=np.float32))
+        return Face((x + dx, y + dy, w, h), self.score, self.keypoints + np.array([dx, dy], dtype=np.float32),
+                    self.sure)
 
     def to_dict(self):
         """A JSON-ready dict with named keypoints."""
@@ -162,13 +164,23 @@ def turned_input(pixels, degrees):
     return turned, back
 
 
-def run_detector(image, registry, name, turns=QUARTER_TURNS):
-    """Faces found by one BlazeFace model on the image turned by each angle, in the image's pixels."""
+def run_detector(image, registry, name, turns=QUARTER_TURNS, low_score=None, letterboxed=None):
+    """Faces found by one BlazeFace model on the image turned by each angle, in the image's pixels.
+
+    With `low_score`, boxes scoring from it up to the model's own minimum are kept too, as faces of
+    their own where they overlap none of the confident ones (never averaged into a confident face,
+    whose box they would drag): the face mesh decides on them. `letterboxed`, a dict, keeps the
+    image's letterboxed inputs by size for the next pass on the same image."""
     spec = registry.state(name).spec
     size = registry.get(name).input_size[0]
-    pixels, scale, pad_x, pad_y = letterbox(image, size)
+    if letterboxed is None:
+        letterboxed = {}
+    if size not in letterboxed:
+        letterboxed[size] = letterbox(image, size)
+    pixels, scale, pad_x, pad_y = letterboxed[size]
     anchors = ssd_anchors(size, tuple(spec.param("anchor_strides")), spec.param("anchors_per_layer"))
     offset = np.array([pad_x, pad_y], dtype=np.float64)
+    iou = spec.param("iou_threshold", 0.3)
     faces = []
     for degrees in turns:
         turned, back = turned_input(pixels, degrees)
@@ -176,13 +188,22 @@ def run_detector(image, registry, name, turns=QUARTER_TURNS):
         regressors, raw_scores = sorted(outputs.values(), key=lambda a: a.shape[-1], reverse=True)
         min_score = spec.param("min_score", 0.5) if degrees == 0 else max(spec.param("min_score", 0.5),
                                                                           TURNED_MIN_SCORE)
-        boxes, keypoints, scores = decode_boxes(regressors, raw_scores, anchors, size, min_score)
-        for box, points, score in weighted_nms(boxes, keypoints, scores, spec.param("iou_threshold", 0.3)):
-            faces.append(_face_back(box, points, score, back, offset, scale, degrees))
+        floor = min_score if low_score is None else min(min_score, low_score)
+        boxes, keypoints, scores = decode_boxes(regressors, raw_scores, anchors, size, floor)
+        sure = scores >= min_score
+        found = weighted_nms(boxes[sure], keypoints[sure], scores[sure], iou)
+        if not sure.all():
+            unsure = ~sure
+            if found:
+                kept = np.stack([box for box, _, _ in found])
+                unsure &= np.array([_iou(box, kept).max() <= iou for box in boxes])
+            found += weighted_nms(boxes[unsure], keypoints[unsure], scores[unsure], iou)
+        for box, points, score in found:
+            faces.append(_face_back(box, points, score, back, offset, scale, degrees, score >= min_score))
     return faces
 
 
-def _face_back(box, points, score, back, offset, scale, degrees):
+def _face_back(box, points, score, back, offset, scale, degrees, sure=True):
     """A face found in a turned input, in the photo's pixels (a diagonal turn's box becomes square)."""
     x1, y1, x2, y2 = (float(v) for v in box)
     width, height = x2 - x1, y2 - y1
@@ -195,7 +216,8 @@ def _face_back(box, points, score, back, offset, scale, degrees):
     centre = (back([(x1 + x2) / 2, (y1 + y2) / 2])[0] - offset) / scale
     width, height = width * stretch, height * stretch
     keypoints = ((back(points) - offset) / scale).astype(np.float32)
-    return Face((float(centre[0] - width / 2), float(centre[1] - height / 2), width, height), score, keypoints)
+    return Face((float(centre[0] - width / 2), float(centre[1] - height / 2), width, height), score, keypoints,
+                sure)
 
 
 def _corners(face):
@@ -204,18 +226,21 @@ def _corners(face):
 
 
 def merge_faces(faces, iou_threshold):
-    """Greedy NMS over faces from several detectors: the best-scored of overlapping ones stays."""
+    """Greedy NMS over faces from several detectors: the best-scored of overlapping ones stays (a face
+    above its detector's minimum before one below it)."""
     kept = []
-    for face in sorted(faces, key=lambda f: f.score, reverse=True):
+    for face in sorted(faces, key=lambda f: (f.sure, f.score), reverse=True):
         if not kept or _iou(_corners(face), np.stack([_corners(k) for k in kept])).max() <= iou_threshold:
             kept.append(face)
     return kept
 
 
-def detect_candidates(image, registry, detectors, iou_threshold=0.3, turns=QUARTER_TURNS):
+def detect_candidates(image, registry, detectors, iou_threshold=0.3, turns=QUARTER_TURNS, low_score=None,
+                      letterboxed=None):
     """Faces from every detector (short and full range) on the whole image turned by each of
     `turns`, merged; unverified."""
-    faces = [face for name in detectors for face in run_detector(image, registry, name, turns)]
+    faces = [face for name in detectors
+             for face in run_detector(image, registry, name, turns, low_score, letterboxed)]
     return merge_faces(faces, iou_threshold)
 
 
@@ -230,10 +255,14 @@ def tiles(width, height, grid, overlap=0.25):
     return boxes
 
 
-def detect_small_candidates(image, registry, detector, grid=3, iou_threshold=0.3):
-    """Faces too small for a whole-image pass: the detector on overlapping tiles, zoomed in."""
+def detect_small_candidates(image, registry, detectors, grid=3, iou_threshold=0.3, turns=QUARTER_TURNS,
+                            low_score=None):
+    """Faces too small for a whole-image pass: the detectors on overlapping tiles, zoomed in."""
+    if isinstance(detectors, str):
+        detectors = [detectors]
     faces = []
     for left, top, right, bottom in tiles(image.width, image.height, grid):
         tile = image.crop((left, top, right, bottom))
-        faces += [face.shifted(left, top) for face in run_detector(tile, registry, detector)]
+        faces += [face.shifted(left, top) for name in detectors
+                  for face in run_detector(tile, registry, name, turns, low_score)]
     return merge_faces(faces, iou_threshold)

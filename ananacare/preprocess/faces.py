@@ -9,19 +9,45 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from ..models import ModelUnavailable
 from .crop import CropGeometry, crop_geometry, cut_square
-from .detect import EIGHTH_TURNS, detect_candidates, detect_small_candidates
-from .face_measures import (LEFT_EYE, RIGHT_EYE, eye_aspect_ratio, inter_eye_distance, mouth_opening, roll_degrees,
-                            yaw_pitch_degrees)
+from .detect import (EIGHTH_TURNS, QUARTER_TURNS, Face, detect_candidates, detect_small_candidates, merge_faces,
+                     run_detector)
+from .face_measures import (LEFT_EYE, LEFT_FACE_EDGE, MOUTH, RIGHT_EYE, RIGHT_FACE_EDGE, eye_aspect_ratio,
+                            eye_centres, inter_eye_distance, mouth_opening, roll_degrees, yaw_pitch_degrees)
 from .landmarks import run_mesh
 from .measure import face_exposure
 from .colour import mean_chroma
 
-# A photo whose long side exceeds this many detector inputs is searched again in tiles when the
-# whole-image pass finds no face: faces under about 5% of the long side need the zoom.
+# A photo whose long side exceeds this many full-range inputs is searched again in tiles: faces
+# under about 5% of the long side need the zoom. Without a face so far, the full-range model runs
+# on a grid of up to 4 x 4 tiles in every quarter turn; beside faces already found (a group photo
+# with people near and far), the cheaper short-range model runs on a finer grid of up to 5 x 5,
+# only in the turns those faces were found in.
 TILING_MIN_RATIO = 4
+# Candidates scored from LOW_SCORE up to their detector's own minimum are kept for the face mesh
+# and a second look to decide (measured on bench/eval_set.py: real faces at 0.33-0.59 that the
+# minimum loses), at most MAX_UNSURE of them per pass, best first.
+LOW_SCORE = 0.3
+MAX_UNSURE = 4
+TILE_MAX_UNSURE = 12  # for all the tiles of a photo together
+# A face the detector is sure of but the mesh doubts (flag from RETRY_FLAG up to the minimum) gets
+# the second look too: the detector's box on a small or tilted face can miss the mesh's region.
+RETRY_FLAG = 0.1
+# Beside faces found, heads tilted further (thrown back, leaning) are looked for at +-30 degrees
+# from the photo's orientation, by the full-range model, which also looks at the mirrored photo.
+TILTS = (30, -30)
+# The photo upright and upside down first (BlazeFace reads an upside-down face as an upright one,
+# and so does the mesh on the region it gives: the better score of the two decides); the sideways
+# turns only when a face found there is not within UPRIGHT_ROLL of upright, or none was found.
+FIRST_TURNS = (0, 180)
+UPRIGHT_ROLL = 30
+SECOND_LOOK_MARGIN = 0.5  # the upright region the short-range model looks at again: face = half its side
+SECOND_LOOK_MIN_SCORE = 0.75  # measured: real faces 0.81-0.96, a rocket's badge 0.64, a sleeve 0.58
+NOSE_TIP = 1
+MOUTH_CENTRE = (MOUTH["upper_inner"], MOUTH["lower_inner"])
 
 
 @dataclass(frozen=True)
@@ -114,25 +140,100 @@ def find_faces(image, registry):
     return [evidence.face for evidence in find_face_evidence(image, registry)]
 
 
+def upright_turn(face):
+    """The quarter turn (counterclockwise degrees) that brings a face's eye line level."""
+    right_eye, left_eye = face.eyes
+    angle = math.degrees(math.atan2(left_eye[1] - right_eye[1], left_eye[0] - right_eye[0]))
+    return int(round(angle / 90) * 90) % 360
+
+
+def mirrored(face, width):
+    """A face found in the horizontally flipped image, in the image itself (the eyes and ears swap)."""
+    x, y, w, h = face.box
+    points = face.keypoints.copy()
+    points[:, 0] = width - points[:, 0]
+    return Face((width - x - w, y, w, h), face.score, points[[1, 0, 2, 3, 5, 4]], face.sure)
+
+
+def _fresh(candidates, found):
+    """The candidates that are no face already found: neither centre lies in the other's box."""
+    def inside(face, other):
+        x, y, w, h = other.box
+        cx, cy = face.center
+        return x <= cx <= x + w and y <= cy <= y + h
+    return [c for c in candidates if not any(inside(c, e.face) or inside(e.face, c) for e in found)]
+
+
+def _upright_and_agreed(evidence):
+    """The face is within UPRIGHT_ROLL degrees of upright by the mesh, and the mesh's eye line within
+    45 degrees of the detector's: no sideways turn would see it better."""
+    points = evidence.mesh.points.copy()
+    points[:, :2] = evidence.geometry.to_source(points[:, :2])
+    right_eye, left_eye = evidence.face.eyes
+    detector = math.degrees(math.atan2(left_eye[1] - right_eye[1], left_eye[0] - right_eye[0]))
+    roll = roll_degrees(points)
+    return abs(roll) <= UPRIGHT_ROLL and abs((roll - detector + 180) % 360 - 180) < 45
+
+
 def find_face_evidence(image, registry):
-    """Confirmed faces with their mesh evidence, primary (largest, surest) first."""
+    """Confirmed faces with their mesh evidence, primary (largest, surest) first.
+
+    The detectors run on the photo upright and upside down first; only when that finds no face, or
+    one that is not upright, do they run on the sideways turns too (then on the diagonals). With
+    faces found, the photo's orientation is known: the full-range model looks again at +-30
+    degrees from it and on the mirrored photo, and a large photo is searched in tiles."""
     detectors, mesh_name = model_roles(registry)
-    found = _confirmed(image, registry, mesh_name, detect_candidates(image, registry, detectors))
-    if not found and detectors:  # a face turned about 45 degrees can escape every quarter turn
-        diagonal = detect_candidates(image, registry, detectors, turns=EIGHTH_TURNS)
-        found = _confirmed(image, registry, mesh_name, diagonal)
-    if not found and detectors:
-        wide_range = detectors[-1]  # spec order: short range first, full range last
-        input_size = registry.get(wide_range).input_size[0]
-        if max(image.size) >= TILING_MIN_RATIO * input_size:
-            grid = min(4, round(max(image.size) / (TILING_MIN_RATIO * input_size) * 2))
-            found = _confirmed(image, registry, mesh_name,
-                               detect_small_candidates(image, registry, wide_range, grid))
-    return sorted(found, key=lambda e: e.face.size * e.face.size * e.face.score, reverse=True)
+    if mesh_name is None:
+        raise ModelUnavailable("landmarks", "resolve", "no model with role 'landmarks' is configured")
+    if not detectors:
+        return []
+    inputs = {}  # the letterboxed photo by detector input size, shared by the passes
+    upright = detect_candidates(image, registry, detectors, turns=FIRST_TURNS, low_score=LOW_SCORE,
+                                letterboxed=inputs)
+    found = _confirmed(image, registry, mesh_name, upright)
+    if not (any(e.face.sure for e in found) and all(_upright_and_agreed(e) for e in found if e.face.sure)):
+        sideways = [turn for turn in QUARTER_TURNS if turn not in FIRST_TURNS]
+        turned = detect_candidates(image, registry, detectors, turns=sideways, low_score=LOW_SCORE,
+                                   letterboxed=inputs)
+        found = _confirmed(image, registry, mesh_name, merge_faces(upright + turned, 0.3))
+    if not found:  # a face turned about 45 degrees can escape every quarter turn
+        found = _confirmed(image, registry, mesh_name,
+                           detect_candidates(image, registry, detectors, turns=EIGHTH_TURNS, letterboxed=inputs))
+    full_range = detectors[-1]  # spec order: short range first, full range last
+    turns = sorted({upright_turn(e.face) for e in found})
+    if found:
+        tilted = detect_candidates(image, registry, [full_range], low_score=LOW_SCORE, letterboxed=inputs,
+                                   turns=[(turn + tilt) % 360 for turn in turns for tilt in TILTS])
+        found += _confirmed(image, registry, mesh_name, _fresh(tilted, found))
+        flipped = detect_candidates(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), registry, [full_range],
+                                    turns=turns, low_score=LOW_SCORE)
+        found += _confirmed(image, registry, mesh_name, _fresh([mirrored(f, image.width) for f in flipped], found))
+    found += _tiled(image, registry, mesh_name, detectors, found, turns)
+    distinct = []
+    for evidence in sorted(found, key=lambda e: e.face.sure, reverse=True):  # a mesh-placed face may repeat one
+        if _fresh([evidence.face], distinct):
+            distinct.append(evidence)
+    return sorted(distinct, key=lambda e: e.face.size * e.face.size * e.face.score, reverse=True)
 
 
-def _confirmed(image, registry, mesh_name, candidates):
-    """FaceEvidence for the candidates that the mesh model's face flag confirms."""
+def _tiled(image, registry, mesh_name, detectors, found, turns):
+    """Faces too small for the whole-image passes, from overlapping tiles of a large photo."""
+    full_range = detectors[-1]
+    ratio = max(image.size) / (TILING_MIN_RATIO * registry.get(full_range).input_size[0])
+    if ratio < 1:
+        return []
+    if found:
+        candidates = detect_small_candidates(image, registry, detectors[:1], min(5, round(ratio * 2.5)), turns=turns,
+                                             low_score=LOW_SCORE)
+    else:
+        candidates = detect_small_candidates(image, registry, [full_range], min(4, round(ratio * 2)),
+                                             low_score=LOW_SCORE)
+    return _confirmed(image, registry, mesh_name, _fresh(candidates, found), TILE_MAX_UNSURE)
+
+
+def _confirmed(image, registry, mesh_name, candidates, max_unsure=None):
+    """FaceEvidence for the candidates that the mesh model's face flag confirms; a candidate below
+    its detector's minimum needs a second look too."""
     if mesh_name is None:
         raise ModelUnavailable("landmarks", "resolve", "no model with role 'landmarks' is configured")
     if not candidates:
@@ -142,10 +243,50 @@ def _confirmed(image, registry, mesh_name, candidates):
     min_flag = spec.param("min_face_flag", 0.5)
     input_size = registry.get(mesh_name).input_size[0]
     confirmed = []
-    for face in candidates:
+    unsure = sorted((face for face in candidates if not face.sure), key=lambda f: f.score, reverse=True)
+    unsure = unsure[:MAX_UNSURE if max_unsure is None else max_unsure]
+    for face in [face for face in candidates if face.sure] + unsure:
         geometry = crop_geometry(face, roi_margin, input_size)
         region = cut_square(image, geometry)
         mesh = run_mesh(region, roi_margin, registry, mesh_name)
-        if mesh.face_flag >= min_flag:
-            confirmed.append(FaceEvidence(face, mesh, region, geometry, image, roi_margin))
+        evidence = FaceEvidence(face, mesh, region, geometry, image, roi_margin)
+        if mesh.face_flag >= min_flag and face.sure:
+            confirmed.append(evidence)
+        elif mesh.face_flag >= (RETRY_FLAG if face.sure else min_flag):
+            evidence = second_look(evidence, registry, min_flag)
+            if evidence is not None:
+                confirmed.append(evidence)
     return confirmed
+
+
+def second_look(evidence, registry, min_flag):
+    """A face the detector scored low (or the mesh doubted), kept only if the mesh, run again on the
+    region its own points place, still sees a face, and the short-range detector on that upright,
+    zoomed region scores it SECOND_LOOK_MIN_SCORE; then the face's box and keypoints come from that
+    mesh (such a detector box is often off the face: centred on a neck or an ear). None otherwise."""
+    refined = refine(evidence, registry)
+    if refined.mesh.face_flag < min_flag:
+        return None
+    detector = registry.names_with_role("detector")[0]  # spec order: short range first
+    size = registry.get(detector).input_size[0]
+    region = cut_square(evidence.image, refined.crop_geometry(SECOND_LOOK_MARGIN, size))
+    centre = size / 2
+    scores = [face.score for face in run_detector(region, registry, detector, turns=(0,))
+              if math.dist(face.center, (centre, centre)) < 0.15 * size]
+    if max(scores, default=0.0) < SECOND_LOOK_MIN_SCORE:
+        return None
+    return FaceEvidence(mesh_face(refined, evidence.face.score), refined.mesh, refined.region, refined.geometry,
+                        refined.image, refined.margin)
+
+
+def mesh_face(evidence, score):
+    """A Face placed by the mesh: the square of the mesh's extent, keypoints at the mesh's eye
+    centres, nose tip, mouth centre and the face's edges beside the ears (for the tragions)."""
+    points = evidence.mesh.points.copy()
+    points[:, :2] = evidence.geometry.to_source(points[:, :2])
+    right_eye, left_eye = eye_centres(points)
+    keypoints = np.array([right_eye, left_eye, points[NOSE_TIP, :2], points[list(MOUTH_CENTRE), :2].mean(axis=0),
+                          points[RIGHT_FACE_EDGE, :2], points[LEFT_FACE_EDGE, :2]], dtype=np.float32)
+    side = evidence.geometry.side / (1 + 2 * evidence.margin)
+    (cx, cy) = evidence.geometry.center
+    return Face((cx - side / 2, cy - side / 2, side, side), score, keypoints, False)

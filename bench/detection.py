@@ -1,0 +1,234 @@
+"""Face detection on the labelled evaluation set (bench/eval_set.py): recall, precision, photos
+whose face count is exact, and median latency per photo, for this service and offline peers,
+measured in the same run.
+
+A detection matches a labelled face when its centre lies inside the face's box and its size
+(square root of the area) is within 0.5-2x the face's; one detection per face. A detection whose
+centre lies in an ignored region counts neither way.
+
+    .venv/bin/python bench/detection.py                       # this tree's service, MediaPipe full range alone
+    .venv/bin/python bench/detection.py --baseline main       # and the service as of a git ref, interleaved
+    .venv/bin/python bench/detection.py --peers mtcnn         # and MTCNN (pip install mtcnn lz4 joblib)
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def match(detections, faces, ignore):
+    """(true positives, false positives) of detection boxes [x1, y1, x2, y2] against labelled ones."""
+    free = list(range(len(faces)))
+    hits = false = 0
+    for box in sorted(detections, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1])):
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        size = ((box[2] - box[0]) * (box[3] - box[1])) ** 0.5
+
+        def fits(face):
+            face_size = ((face[2] - face[0]) * (face[3] - face[1])) ** 0.5
+            return face[0] <= cx <= face[2] and face[1] <= cy <= face[3] and 0.5 <= size / face_size <= 2.0
+        candidates = [i for i in free if fits(faces[i])]
+        if candidates:
+            best = min(candidates, key=lambda i: (cx - (faces[i][0] + faces[i][2]) / 2) ** 2
+                       + (cy - (faces[i][1] + faces[i][3]) / 2) ** 2)
+            free.remove(best)
+            hits += 1
+        elif not any(g[0] <= cx <= g[2] and g[1] <= cy <= g[3] for g in ignore):
+            false += 1
+    return hits, false
+
+
+def service_detector(code_root):
+    """find_faces from the ananacare package under `code_root`, on the default models."""
+    sys.path.insert(0, str(code_root))
+    from ananacare.models import ModelRegistry, load_specs
+    from ananacare.preprocess.faces import find_faces
+    registry = ModelRegistry(load_specs(), threads=1)
+    registry.load_all()
+
+    def detect(image):
+        return [[f.box[0], f.box[1], f.box[0] + f.box[2], f.box[1] + f.box[3]] for f in find_faces(image, registry)]
+    return detect
+
+
+def full_range_detector():
+    """MediaPipe's full-range model alone: upright input, its own 0.6 threshold, no mesh check."""
+    from ananacare.models import ModelRegistry, load_specs
+    from ananacare.preprocess.detect import merge_faces, run_detector
+    registry = ModelRegistry(load_specs(), threads=1)
+    registry.load_all()
+
+    def detect(image):
+        faces = merge_faces(run_detector(image, registry, "face_detector_full", turns=(0,)), 0.3)
+        return [[f.box[0], f.box[1], f.box[0] + f.box[2], f.box[1] + f.box[3]] for f in faces]
+    return detect
+
+
+def mtcnn_detector():
+    """MTCNN 1.0.0 (TensorFlow, weights in its wheel) with its default thresholds."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import numpy as np
+    from mtcnn import MTCNN
+    model = MTCNN(device="CPU:0")
+
+    def detect(image):
+        found = model.detect_faces(np.asarray(image))
+        return [[d["box"][0], d["box"][1], d["box"][0] + d["box"][2], d["box"][1] + d["box"][3]] for d in found]
+    return detect
+
+
+def dlib_detector():
+    """dlib's HOG frontal face detector, upsampling once (its usual setting for small faces)."""
+    import dlib
+    import numpy as np
+    model = dlib.get_frontal_face_detector()
+
+    def detect(image):
+        return [[r.left(), r.top(), r.right(), r.bottom()] for r in model(np.asarray(image), 1)]
+    return detect
+
+
+DETECTORS = {"mtcnn": mtcnn_detector, "dlib": dlib_detector, "full_range": full_range_detector}
+
+
+def evaluate(detect, scenes, repeats):
+    """Per photo: (name, kind, faces, hits, false detections, detected count, fastest of the runs in seconds:
+    the machine is shared, and the fastest run is the one least disturbed)."""
+    detect(scenes[0].image)  # warm up
+    rows = []
+    for scene in scenes:
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            boxes = detect(scene.image)
+            times.append(time.perf_counter() - started)
+        hits, false = match(boxes, scene.faces, scene.ignore)
+        rows.append((scene.name, scene.kind, len(scene.faces), hits, false, len(boxes), min(times)))
+    return rows
+
+
+def summary(rows):
+    faces = sum(r[2] for r in rows)
+    hits = sum(r[3] for r in rows)
+    false = sum(r[4] for r in rows)
+    exact = sum(r[3] == r[2] and r[4] == 0 for r in rows)
+    return {"recall": hits / faces, "precision": hits / max(1, hits + false), "exact": exact, "photos": len(rows),
+            "faces": faces, "hits": hits, "false": false, "median_ms": statistics.median(r[6] for r in rows) * 1000,
+            "mean_ms": statistics.mean(r[6] for r in rows) * 1000}
+
+
+class Baseline:
+    """The service as of git ref `ref` (its `ananacare` exported to a temp folder) in a child process
+    of this script, detecting on request, so its runs interleave with this tree's."""
+
+    def __init__(self, ref):
+        self.folder = tempfile.TemporaryDirectory(prefix="ananacare-baseline-")
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "ananacare"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", self.folder.name], input=archive, check=True)
+        self.child = subprocess.Popen([sys.executable, __file__, "--code", self.folder.name, "--serve"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      text=True)
+
+    def detect(self, index):
+        self.child.stdin.write(f"{index}\n")
+        self.child.stdin.flush()
+        boxes, seconds = json.loads(self.child.stdout.readline())
+        return boxes, seconds
+
+    def close(self):
+        self.child.stdin.close()
+        self.child.wait()
+        self.folder.cleanup()
+
+
+def serve(code, scenes):
+    """The child's loop: a photo index per line in, [boxes, seconds] per line out."""
+    detect = service_detector(code)
+    detect(scenes[0].image)
+    for line in sys.stdin:
+        scene = scenes[int(line)]
+        started = time.perf_counter()
+        boxes = detect(scene.image)
+        print(json.dumps([boxes, time.perf_counter() - started]), flush=True)
+
+
+def interleaved(baseline, detect, scenes, repeats):
+    """Rows (as evaluate's) for the baseline and this tree, their runs alternating photo by photo."""
+    detect(scenes[0].image)
+    rows = ([], [])
+    for index, scene in enumerate(scenes):
+        times, found = ([], []), [None, None]
+        for _ in range(repeats):
+            found[0], seconds = baseline.detect(index)
+            times[0].append(seconds)
+            started = time.perf_counter()
+            found[1] = detect(scene.image)
+            times[1].append(time.perf_counter() - started)
+        for side in (0, 1):
+            hits, false = match(found[side], scene.faces, scene.ignore)
+            rows[side].append((scene.name, scene.kind, len(scene.faces), hits, false, len(found[side]),
+                               min(times[side])))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", help="also measure the service as of this git ref (e.g. main)")
+    parser.add_argument("--peers", default="full_range", help="comma-separated: " + ", ".join(DETECTORS))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--per-photo", action="store_true")
+    parser.add_argument("--code", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    sys.path[:0] = [str(ROOT / "bench")]
+    from eval_set import build
+    scenes = build()
+    if args.serve:  # the baseline's child process
+        serve(args.code, scenes)
+        return
+
+    results = {}
+    if args.baseline:
+        baseline = Baseline(args.baseline)
+        try:
+            rows = interleaved(baseline, service_detector(ROOT), scenes, args.repeats)
+        finally:
+            baseline.close()
+        results[f"service ({args.baseline})"], results["service (this tree)"] = rows
+    else:
+        results["service (this tree)"] = evaluate(service_detector(ROOT), scenes, args.repeats)
+    for name in filter(None, args.peers.split(",")):
+        try:
+            results[name] = evaluate(DETECTORS[name](), scenes, args.repeats)
+        except ImportError as error:
+            print(f"{name}: not installed ({error})")
+
+    faces = sum(len(s.faces) for s in scenes)
+    kinds = ", ".join(f"{k} {sum(s.kind == k for s in scenes)}" for k in dict.fromkeys(s.kind for s in scenes))
+    print(f"{len(scenes)} photos ({kinds}), {faces} faces, fastest of {args.repeats} runs per photo, "
+          f"{os.cpu_count()} cores")
+    print(f"{'detector':24} {'recall':>7} {'precision':>9} {'exact':>7} {'false':>5} {'median ms':>9} {'mean ms':>8}")
+    for name, rows in results.items():
+        s = summary(rows)
+        print(f"{name:24} {s['recall']:7.3f} {s['precision']:9.3f} {s['exact']:3}/{s['photos']:<3} {s['false']:5} "
+              f"{s['median_ms']:9.1f} {s['mean_ms']:8.1f}")
+    if args.per_photo:
+        names = list(results)
+        print("\nper photo: hits/faces +false (ms)")
+        for i, scene in enumerate(scenes):
+            cells = [f"{r[i][3]}/{r[i][2]} +{r[i][4]} ({r[i][6] * 1000:.0f})" for r in results.values()]
+            print(f"{scene.name:28} " + "  ".join(f"{c:>18}" for c in cells))
+        print(" " * 29 + "  ".join(f"{n[:18]:>18}" for n in names))
+
+
+if __name__ == "__main__":
+    main()
