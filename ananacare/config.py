@@ -8,9 +8,12 @@ import difflib
 import json
 import logging
 import os
+import re
 import sys
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from .tenancy import check_tenancy_settings
 
 ENV_PREFIX = "ANANACARE_"
 # gunicorn's APP_LOAD_ERROR: a worker that exits with it makes the master stop ("App failed to
@@ -141,9 +144,21 @@ def warn_unknown_variables(environ=None):
         log.warning("%s is not a setting and is ignored; %s", variable, hint)
 
 
+SECRET_SETTINGS = ("SECRET_KEY", "API_KEYS", "DIAGNOSTICS_TOKEN")  # never echoed, not even when wrong
+
+
+def _shown(key, value):
+    """A setting's value as an error message may show it: secrets masked, URL passwords removed."""
+    if key in SECRET_SETTINGS and value:
+        return "'***'"
+    if key == "CACHE_URL" and isinstance(value, str):
+        return repr(re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", value))
+    return repr(value)
+
+
 def _problem(key, value, messages):
-    """One setting's problem: the variable, the value given and what is allowed."""
-    return f"{ENV_PREFIX}{key}={value!r}: {' '.join(map(str, messages))}"
+    """One setting's problem: the variable, the value given (secrets masked) and what is allowed."""
+    return f"{ENV_PREFIX}{key}={_shown(key, value)}: {' '.join(map(str, messages))}"
 
 
 def load_settings(overrides=None, environ=None):
@@ -156,6 +171,9 @@ def load_settings(overrides=None, environ=None):
         problems = "; ".join(_problem(key, known.get(key), msgs) for key, msgs in sorted(error.messages.items()))
         raise ConfigError(f"invalid settings: {problems}") from None
     _check_quality_thresholds(settings)
+    problems = check_tenancy_settings(settings)  # the keys-and-secret rules, with the other settings
+    if problems:
+        raise ConfigError("invalid settings: " + "; ".join(problems))
     extra = {key: value for key, value in (overrides or {}).items() if key not in DEFAULTS}
     return {**settings, **extra}
 

@@ -98,12 +98,7 @@ def check_tenancy_settings(config):
 
 
 def init_app(app):
-    """Build the tenant directory; refuse a deployment that breaks the rules; warn in open mode."""
-    from .config import ConfigError
-
-    problems = check_tenancy_settings(app.config)
-    if problems:
-        raise ConfigError("invalid settings: " + "; ".join(problems))
+    """Build the tenant directory (config.load_settings has applied the rules); warn in open mode."""
     directory = TenantDirectory(app.config["API_KEYS"], app.config["SECRET_KEY"])
     app.extensions["ananacare"]["tenants"] = directory
     if directory.open:

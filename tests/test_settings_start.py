@@ -52,3 +52,22 @@ def test_a_bad_value_stops_with_one_line(command, tmp_path):
                     "Must be one of: lenient, normal, strict, ofiq, skin."]
     assert "Traceback" not in result.stderr and "Worker failed to boot" not in result.stderr
     assert len(lines) <= (1 if command == "flask" else 12), result.stderr
+
+
+@pytest.mark.parametrize("command", ["flask", "gunicorn"])
+def test_keys_without_a_secret_stop_with_one_line_that_shows_no_secret(command, tmp_path):
+    result = _start(COMMANDS[command], ANANACARE_API_KEYS="clinic:hunter2-key", ANANACARE_DIAGNOSTICS_TOKEN="tok-9")
+    assert result.returncode == EXIT_BAD_SETTINGS
+    ours = [line for line in result.stderr.splitlines() if line.startswith("ananacare: ")]
+    assert len(ours) == 1 and "ANANACARE_SECRET_KEY" in ours[0]
+    assert "hunter2" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_wrong_secret_or_url_is_named_without_its_value(make_app):
+    from ananacare.config import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        make_app(SECRET_KEY="short-secret", CACHE_URL="http://admin:s3cr3tpw@redis.internal:6379")
+    message = str(caught.value)
+    assert "ANANACARE_SECRET_KEY='***'" in message and "ANANACARE_CACHE_URL" in message
+    assert "short-secret" not in message and "s3cr3tpw" not in message
