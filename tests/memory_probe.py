@@ -23,6 +23,8 @@ KINDS = {
     "png-grey": ("PNG", "L", "image/png"),
     "png-16bit": ("PNG", "I;16", "image/png"),
     "png-palette": ("PNG", "P", "image/png"),
+    "png-palette-alpha": ("PNG", "PA", "image/png"),
+    "png-grey-alpha": ("PNG", "LA", "image/png"),
     "webp-rgb": ("WEBP", "RGB", "image/webp"),
     "webp-rgba": ("WEBP", "RGBA", "image/webp"),
 }
@@ -40,8 +42,10 @@ def big_upload(kind, width, height, face):
     elif mode == "I;16":
         grey = np.asarray(canvas.convert("L"), dtype=np.uint16) * 257
         image = Image.fromarray(grey)
-    elif mode == "P":
+    elif mode in ("P", "PA"):
         image = canvas.quantize(64, method=Image.Quantize.FASTOCTREE)
+        if mode == "PA":
+            image.info["transparency"] = 0  # one palette entry transparent
     else:
         image = canvas.convert(mode)
     buffer = io.BytesIO()

@@ -42,3 +42,12 @@ def test_webp_beyond_its_own_limit_is_413_naming_the_limit(tmp_path):
     assert answer["status"] == 413 and answer["code"] == "image_too_large", answer
     assert str(DEFAULTS["MAX_DECODE_BYTES"] // 16) in answer["message"]
     assert answer["hwm_after_mb"] < 150  # refused before decoding
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["png-rgba", "png-grey-alpha", "png-palette-alpha", "png-16bit"])
+def test_a_panorama_of_the_largest_admitted_size_stays_under_the_bound(tmp_path, kind):
+    width = DEFAULTS["MAX_IMAGE_PIXELS"] // 1000  # 50000 x 1000: one band of rows would be the whole photo
+    answer = _probe(tmp_path, big_upload(kind, width, 1000, photo("astronaut")), KINDS[kind][2])
+    assert answer["status"] == 200, answer
+    assert answer["hwm_after_mb"] <= PEAK_LIMIT_MB, answer

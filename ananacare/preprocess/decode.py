@@ -125,7 +125,7 @@ def _draft_size(size, max_side):
 # them): one for 1-bit, grey and palette, two for 16-bit grey, four for every other mode. Pillow's
 # WebP decoder holds about four RGBA copies of the image at once: 15.4 bytes a pixel measured.
 _WEBP_BYTES_PER_PIXEL = 16
-_BAND_ROWS = 64  # output rows converted at a time: no full-size converted copy of a big photo
+_BAND_PIXELS = 1 << 20  # source pixels converted at a time: no full-size converted copy of a big photo
 
 
 def decode_cost(fmt, image):
@@ -187,7 +187,8 @@ def working_rgb(image, factor):
     levels = _levels(image)
     width, height = image.size
     out = Image.new("RGB", (-(-width // factor), -(-height // factor)))
-    step = factor * _BAND_ROWS
+    # a band is a whole number of `factor` rows (so its reduction lines up) of at most _BAND_PIXELS
+    step = factor * max(1, _BAND_PIXELS // (width * factor))
     for top in range(0, height, step):
         band = _to_rgb(image.crop((0, top, width, min(height, top + step))), levels)
         out.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
