@@ -181,3 +181,13 @@ def test_roll_in_analysis_is_the_photos_roll(registry):
     upright, _ = _astronaut_analysis(registry)
     rotated, _ = _astronaut_analysis(registry, turned)
     assert rotated["pose"]["roll"] - upright["pose"]["roll"] == pytest.approx(-20, abs=3)
+
+
+@pytest.mark.parametrize("bad", [{"luminance": [50]}, {"luminance": []}, {"luminance": [210, 50]},
+                                 {"luminance": [50, float("nan")]}, {"sharpness": float("nan")},
+                                 {"yaw": float("inf")}, {"yaw": {"min_quality": float("nan")}}])
+def test_malformed_threshold_overrides_stop_the_start(make_app, bad):
+    from ananacare.config import ConfigError
+
+    with pytest.raises(ConfigError, match="ANANACARE_QUALITY_THRESHOLDS"):
+        make_app(QUALITY_THRESHOLDS=bad)

@@ -15,6 +15,7 @@ threshold is a value in the check's own units, or {"min_quality": q}: judged on 
 Checks only OFIQ defines (head size, crop and margins, luminance variance, natural colour,
 background uniformity) are judged on quality alone; the `ofiq` profile judges every check that
 has a quality component on it and requires them all."""
+import math
 from dataclasses import asdict, dataclass
 
 from .ofiq import MEASURES, native_entry, quality_component
@@ -136,9 +137,13 @@ def thresholds_for(profile, overrides=None):
             _check_min_quality(name, value)
             continue
         pair = CHECK_KINDS[name] == "range"
-        if pair != isinstance(value, list) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value if pair else [value])):
-            raise ValueError(f"{name} needs {'[low, high]' if pair else 'a number'}, not {value!r}")
+        numbers = value if pair and isinstance(value, list) else [value]
+        if (pair != isinstance(value, list) or (pair and len(value) != 2)
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                           for v in numbers)
+                or (pair and value[0] > value[1])):
+            raise ValueError(f"{name} needs {'[low, high] with low <= high' if pair else 'a finite number'}, "
+                             f"not {value!r}")
     return {**PROFILES[profile], **(overrides or {})}
 
 
@@ -147,7 +152,7 @@ def _check_min_quality(name, value):
         raise ValueError(f"{name} has no OFIQ quality component: it needs a value threshold, not {value!r}")
     q = value.get("min_quality") if isinstance(value, dict) else None
     if (not isinstance(value, dict) or set(value) != {"min_quality"} or isinstance(q, bool)
-            or not isinstance(q, (int, float)) or not 0 <= q <= 100):
+            or not isinstance(q, (int, float)) or not math.isfinite(q) or not 0 <= q <= 100):
         raise ValueError(f'{name} needs {{"min_quality": 0-100}}, not {value!r}')
 
 
