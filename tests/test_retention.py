@@ -167,3 +167,59 @@ def test_entry_paths_helper_finds_the_anonymous_tenants_files(client, app):
     image_id = client.post("/api/validate/image", data=jpeg(), content_type="image/jpeg").get_json()["image_id"]
     _, crop_path, meta_path = entry_paths(app, image_id)
     assert os.path.exists(crop_path) and json.loads(open(meta_path).read())["image_id"] == image_id
+
+
+@pytest.mark.parametrize("backend", ["filesystem", "redis"])
+def test_a_lowered_ttl_applies_to_crops_stored_before(tmp_path, request, backend):
+    def store_with(ttl):
+        if backend == "redis":
+            return RedisCropStore(request.getfixturevalue("redis_server").url, ttl_seconds=ttl)
+        return FileCropStore(tmp_path / "crops", ttl_seconds=ttl)
+
+    if backend == "redis":
+        request.getfixturevalue("redis_server").flush()
+    store_with(3600).put(IMAGE_ID, _crop(), SETTINGS)
+    shorter = store_with(1)
+    time.sleep(1.2)
+    assert _code(lambda: shorter.get(IMAGE_ID)) == (404, "image_not_found")
+    store_with(3600).put(IMAGE_ID, _crop(), SETTINGS)
+    time.sleep(1.2)
+    assert shorter.prune() == 1
+    assert _code(lambda: store_with(3600).get(IMAGE_ID))[0] == 404  # gone from the store, not only refused
+
+
+def test_sweep_under_gevent_runs_off_the_event_loop(tmp_path):
+    script = GEVENT_SWEEP.format(root=str(ROOT), tests=str(ROOT / "tests"))
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "crops")], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["removed"] == 3000 and answer["longest_tick_gap_ms"] < 500, answer
+
+
+GEVENT_SWEEP = """
+from gevent import monkey
+monkey.patch_all()
+import json, os, sys, time
+sys.path[:0] = [{root!r}, {tests!r}]
+import gevent
+from PIL import Image
+from ananacare.image_cache import FileCropStore
+store = FileCropStore(sys.argv[1], 3600)
+crop = Image.new("RGB", (64, 64))
+for n in range(3000):
+    store.put(f"{{n:032x}}", crop, {{"settings": {{"size": 64, "margin": 0.25}}, "filler": "x" * 20000}})
+gaps, last, running = [], [time.monotonic()], [True]
+def ticker():
+    while running[0]:
+        gevent.sleep(0.01)
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        last[0] = now
+tick = gevent.spawn(ticker)
+gevent.sleep(0.05)
+removed = store.prune(now=time.time() + 7200)
+running[0] = False
+tick.join()
+print(json.dumps({{"removed": removed, "longest_tick_gap_ms": round(max(gaps) * 1000, 1)}}))
+"""

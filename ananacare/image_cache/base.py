@@ -142,7 +142,7 @@ def open_entry(store, key, image_id, metadata, read_payload, read_skin=None):
     if not isinstance(metadata, dict):
         store.remove_key(key)
         raise corrupt(image_id, "unreadable metadata")
-    if metadata.get("expires_at", 0) < time.time():
+    if is_expired(metadata, store.ttl_seconds, time.time()):
         store.remove_key(key)
         raise not_found(image_id, "expired")
     payload = read_payload()
@@ -159,6 +159,29 @@ def open_entry(store, key, image_id, metadata, read_payload, read_skin=None):
         store.remove_key(key)
         raise corrupt(image_id, problem)
     return StoredCrop(image, metadata, skin)
+
+
+def is_expired(metadata, ttl_seconds, now):
+    """Past its own expiry, or older than the TTL in force now (a lowered TTL applies to old crops too)."""
+    expires_at = metadata.get("expires_at", 0)
+    created_at = metadata.get("created_at", expires_at)
+    if not isinstance(expires_at, (int, float)) or not isinstance(created_at, (int, float)):
+        return True
+    return min(expires_at, created_at + ttl_seconds) < now
+
+
+def run_blocking(function, *args):
+    """Run file-walking work on a real OS thread when gevent has patched threading: as a greenlet it
+    would hold the worker's event loop (every request, the heartbeat) for as long as it walks."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return function(*args)
+    if not monkey.is_module_patched("threading"):
+        return function(*args)
+    import gevent
+
+    return gevent.get_hub().threadpool.apply(function, args)
 
 
 def entry_key(image_id, namespace=""):

@@ -12,7 +12,8 @@ import tempfile
 import threading
 import time
 
-from .base import IMAGE_ID_PATTERN, crop_record, entry_key, not_found, open_entry, unavailable
+from .base import (IMAGE_ID_PATTERN, crop_record, entry_key, is_expired, not_found, open_entry, run_blocking,
+                   unavailable)
 
 _TEMP_PREFIX = ".tmp-"
 CROP_SUFFIX = ".tiff"
@@ -78,7 +79,7 @@ class FileCropStore:
         if self._evicting.acquire(blocking=False):
             def run():
                 try:
-                    self.evict()
+                    run_blocking(self.evict)
                 finally:
                     self._evicting.release()
             threading.Thread(target=run, name="crop-eviction", daemon=True).start()
@@ -133,8 +134,11 @@ class FileCropStore:
 
     def prune(self, now=None):
         """Delete expired entries, orphaned crops (their metadata never written) and stale
-        temporary files; then apply the size bound. Returns how many entries and orphans went."""
-        now = time.time() if now is None else now
+        temporary files; then apply the size bound. Returns how many entries and orphans went.
+        Under gevent the walk runs on a real thread (base.run_blocking)."""
+        return run_blocking(self._prune, time.time() if now is None else now)
+
+    def _prune(self, now):
         removed = 0
         for folder, _, names in os.walk(self.root):
             present = set(names)
@@ -146,7 +150,7 @@ class FileCropStore:
         for key, meta_path in list(self._entries()):
             try:
                 with open(meta_path, "rb") as handle:
-                    expired = json.loads(handle.read()).get("expires_at", 0) < now
+                    expired = is_expired(json.loads(handle.read()), self.ttl_seconds, now)
             except FileNotFoundError:
                 continue
             except OSError:

@@ -107,12 +107,20 @@ class RedisCropStore:
         return self._call(remove)
 
     def prune(self, now=None):
-        """Drop index members of expired or vanished crops (Redis deletes the crops by their TTL);
-        then apply the size bound. Returns how many index members went."""
+        """Delete crops older than the TTL in force and drop index members of vanished crops (Redis
+        deletes crops by the TTL they were written with); then apply the size bound. Returns how many
+        index members went."""
         now = time.time() if now is None else now
 
         def sweep():
-            removed = self._redis.zremrangebyscore(self._index, "-inf", now - self.ttl_seconds)
+            # older than the TTL in force: the crop goes too (EXPIRE was set with the TTL of its day)
+            old = [m.decode() for m in self._redis.zrangebyscore(self._index, "-inf", now - self.ttl_seconds)]
+            for start in range(0, len(old), 500):
+                pipe = self._redis.pipeline(transaction=True)
+                pipe.delete(*(self._redis_key(key) for key in old[start:start + 500]))
+                pipe.zrem(self._index, *old[start:start + 500])
+                pipe.execute()
+            removed = len(old)
             members = [m.decode() for m in self._redis.zrange(self._index, 0, -1)]
             for start in range(0, len(members), 500):
                 batch = members[start:start + 500]
