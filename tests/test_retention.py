@@ -194,7 +194,7 @@ def test_sweep_under_gevent_runs_off_the_event_loop(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert answer["removed"] == 3000 and answer["longest_tick_gap_ms"] < 500, answer
+    assert answer["removed"] == 3000 and answer["longest_tick_gap_ms"] < 80, answer  # in the loop: ~160 ms
 
 
 GEVENT_SWEEP = """
