@@ -114,7 +114,7 @@ def test_readyz_names_a_required_timm_model_at_load(no_timm_env):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["status"] == 503 and not result["torch"]
     reason, = result["body"]["reasons"]
-    assert reason["model"] == "skin_type" and reason["stage"] == "load" and reason["error"] == WORDS
+    assert reason["model"] == "skin_type" and reason["stage"] == "load" and "error" not in reason
 
 
 @pytest.mark.parametrize("required", [True, False])

@@ -25,8 +25,11 @@ class ModelUnavailable(ApiError):
     """A model a request needs is not loaded; names the model and the failed stage."""
 
     def __init__(self, name, stage, error):
-        super().__init__("model_unavailable", f"Model {name!r} is unavailable: {error}", 503,
-                         {"model": name, "stage": stage, "error": error})
+        # the error itself (paths, hosts, exception text) is for operators: logged when the model
+        # failed and shown by /api/diagnostics, never in a client's answer
+        super().__init__("model_unavailable", f"Model {name!r} is unavailable (failed at stage {stage}); "
+                         "the operator's diagnostics say why.", 503, {"model": name, "stage": stage})
+        self.error = error
 
 
 class UnknownModel(ApiError):
@@ -234,8 +237,7 @@ class ModelRegistry:
                 continue
             if state.status == "failed":
                 verdict = state.report.verdict if state.report else None
-                reasons.append({"model": name, "status": "failed", "stage": state.stage,
-                                "verdict": verdict, "error": state.error})
+                reasons.append({"model": name, "status": "failed", "stage": state.stage, "verdict": verdict})
             else:
                 reasons.append({"model": name, "status": state.status})
         return not reasons, reasons

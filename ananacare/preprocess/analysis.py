@@ -50,7 +50,7 @@ def analyze_crop(crop, registry, margin, models=None, crop_angle_degrees=0.0, me
         except ModelUnavailable as error:
             if requested:
                 raise
-            unavailable[name] = {"stage": error.details["stage"], "error": error.details["error"]}
+            unavailable[name] = {"stage": error.details["stage"]}  # why: /api/diagnostics (operators)
     results["models"] = predictions
     return results, unavailable
 
