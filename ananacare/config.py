@@ -40,7 +40,7 @@ DEFAULTS = {
     "BODY_TIMEOUT_SECONDS": 120,  # longest time a request body may take to arrive (408 after)
     "BODY_MIN_RATE": 16 * 1024,  # bytes/s a body must keep up after a 5 s grace (408 below)
     # Quality checks
-    "QUALITY_PROFILE": "normal",  # lenient | normal | strict | ofiq; a request may pick another
+    "QUALITY_PROFILE": "normal",  # lenient | normal | strict | ofiq | skin; a request may pick another
     "QUALITY_THRESHOLDS": None,  # JSON object of per-check overrides, e.g. {"face_size": 120}
     # Models
     "MODELS_FILE": None,  # None: the packaged default_models.toml

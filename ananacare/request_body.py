@@ -69,7 +69,8 @@ def read_limited(stream, declared_length, limit, watchdog):
     buffer = io.BytesIO()
     try:
         while True:
-            chunk = stream.read(_CHUNK)
+            wanted = _CHUNK if declared_length is None else min(_CHUNK, declared_length - buffer.tell())
+            chunk = stream.read(wanted) if wanted > 0 else b""  # never past Content-Length (PEP 3333)
             if not chunk:
                 break
             buffer.write(chunk)

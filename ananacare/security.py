@@ -53,9 +53,13 @@ def check_access():
     config = current_app.config
     path = request.path
     tenants = current_app.extensions["ananacare"]["tenants"]
-    if path.startswith(OPERATOR_PATHS) and config["DIAGNOSTICS_TOKEN"]:
-        if not _matches(_bearer_token(), [config["DIAGNOSTICS_TOKEN"]]):
-            raise _unauthorized("This endpoint needs Authorization: Bearer <diagnostics token>.", "bearer")
+    if path.startswith(OPERATOR_PATHS) and (config["DIAGNOSTICS_TOKEN"] or not tenants.open):
+        # with API keys, operators' data (every tenant's counts, paths, model errors) is not a
+        # tenant's: without a diagnostics token these paths are closed, not open to any key
+        token = config["DIAGNOSTICS_TOKEN"]
+        if not token or not _matches(_bearer_token(), [token]):
+            raise _unauthorized("This endpoint needs Authorization: Bearer <diagnostics token> "
+                                "(ANANACARE_DIAGNOSTICS_TOKEN).", "bearer")
         return
     if not tenants.open and path.startswith("/api/") and not path.startswith(PUBLIC_API_PATHS):
         key = _matching(request.headers.get("X-API-Key"), tenants.keys)

@@ -96,7 +96,8 @@ def skin_heatmap(image_id, tenant, concern):
     mesh = Mesh.from_dict(stored.metadata["landmarks"])
     with current_timer().stage("skin"):
         body, maps = skin_results(stored.image, stored.skin, mesh, [concern], heatmaps=True)
-    return render_heatmap(stored.image, maps.get(concern), body["concerns"][concern], concern), body, stored
+    result = body["concerns"].get(concern) or {"available": False, "reason": body.get("reason") or "no_skin_pixels"}
+    return render_heatmap(stored.image, maps.get(concern), result, concern), body, stored
 
 
 _LOOKUP_RESULTS = {404: "miss", 422: "corrupt", 503: "error"}

@@ -75,13 +75,22 @@ class TenantDirectory:
         return Tenant.derive(name, self.secret)
 
 
-def _split_entry(entry, secret):
-    """'group:key' -> (group, key); a bare key is a tenant of its own, named by its fingerprint."""
-    name, separator, key = entry.partition(":")
+def _group_and_key(entry):
+    """'group:key' -> (group, key); a bare key -> (None, key)."""
+    name, separator, key = entry.strip().partition(":")
+    name, key = name.strip(), key.strip()
     if separator and key and _GROUP_NAME.fullmatch(name):
         return name, key
-    fingerprint = hmac.new(secret.encode(), b"key:" + entry.encode(), hashlib.sha256).hexdigest()[:12]
-    return f"key-{fingerprint}", entry
+    return None, entry.strip()
+
+
+def _split_entry(entry, secret):
+    """'group:key' -> (group, key); a bare key is a tenant of its own, named by its fingerprint."""
+    group, key = _group_and_key(entry)
+    if group:
+        return group, key
+    fingerprint = hmac.new(secret.encode(), b"key:" + key.encode(), hashlib.sha256).hexdigest()[:12]
+    return f"key-{fingerprint}", key
 
 
 def check_tenancy_settings(config):
@@ -94,6 +103,12 @@ def check_tenancy_settings(config):
                         "print(secrets.token_hex(32))'`)")
     if config["REQUIRE_API_KEYS"] and not has_keys:
         problems.append("ANANACARE_API_KEYS: required because ANANACARE_REQUIRE_API_KEYS is on")
+    entries = [_group_and_key(item) for item in config["API_KEYS"].split(",") if item.strip()]
+    keys = [key for _, key in entries]
+    if len(set(keys)) != len(keys):
+        problems.append("ANANACARE_API_KEYS: a key is listed twice (a key belongs to one tenant)")
+    if any(group == ANONYMOUS or group.startswith("key-") for group, _ in entries if group):
+        problems.append(f"ANANACARE_API_KEYS: the group names {ANONYMOUS!r} and 'key-...' are reserved")
     return problems
 
 

@@ -100,3 +100,19 @@ def test_cli_analyze_stores_as_the_named_tenant(keyed, tmp_path):
     assert image_id == _upload(keyed, "key-a1").get_json()["image_id"]  # the same tenant, the same id
     assert keyed.get(f"/api/images/{image_id}", headers={"X-API-Key": "key-a2"}).status_code == 200
     assert keyed.get(f"/api/images/{image_id}", headers={"X-API-Key": "key-b"}).status_code == 404
+
+
+def test_operators_paths_are_closed_to_tenants_without_a_diagnostics_token(keyed):
+    for path in ("/api/diagnostics", "/metrics", "/api/diagnostics/models/face_landmarks"):
+        response = keyed.get(path, headers={"X-API-Key": "key-b"})
+        assert response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized"
+    assert keyed.get("/readyz").status_code == 200 and keyed.get("/healthz").status_code == 200
+
+
+def test_key_lists_are_read_strictly(make_app):
+    app = make_app(API_KEYS="clinic: key-with-space , shop:k2", SECRET_KEY=SECRET)
+    load_models(app)
+    assert _upload(app.test_client(), "key-with-space").status_code == 200  # spaces around a key are not part of it
+    for bad in ("a:k1,b:k1", "anonymous:k1", "key-0123abcd4567:k1"):
+        with pytest.raises(ConfigError, match="ANANACARE_API_KEYS"):
+            make_app(API_KEYS=bad, SECRET_KEY=SECRET)

@@ -106,7 +106,8 @@ def verify_skin(payload, metadata):
         image = Image.open(io.BytesIO(payload), formats=[SKIN_FORMAT])
         image.load()
     except (OSError, SyntaxError, ValueError) as error:
-        return None, f"skin crop does not decode: {error}"
+        log.warning("skin crop does not decode: %s: %s", type(error).__name__, error)
+        return None, f"skin crop does not decode ({type(error).__name__})"
     if image.size != (facts.get("width"), facts.get("height")) or image.width != image.height:
         return None, f"skin crop is {image.width}x{image.height}, expected the recorded square"
     return image.convert("RGB") if image.mode != "RGB" else image, None
@@ -123,7 +124,8 @@ def verify_crop(payload, metadata):
         image = Image.open(io.BytesIO(payload), formats=[CROP_FORMAT])
         image.load()
     except (OSError, SyntaxError, ValueError) as error:
-        return None, f"crop does not decode: {error}"
+        log.warning("crop does not decode: %s: %s", type(error).__name__, error)
+        return None, f"crop does not decode ({type(error).__name__})"
     expected = settings.get("size")
     if image.width != image.height or (expected and image.width != expected) or image.mode != "RGB":
         return None, f"crop is {image.width}x{image.height} {image.mode}, expected a square RGB crop"

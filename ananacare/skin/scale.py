@@ -36,7 +36,10 @@ def iris_diameters(image, points, registry, name):
         if mirrored:
             eye = eye.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         outputs = registry.run(name, normalize(np.asarray(eye), spec.preprocessing))
-        iris = next(value for value in outputs.values() if value.size == 15).reshape(5, 3)[:, :2]
+        found = next((value for value in outputs.values() if value.size == 15), None)
+        if found is None:  # a configured model without MediaPipe's 5-point iris output
+            raise ModelUnavailable(name, "outputs", "no output of 5 iris points (15 values)")
+        iris = found.reshape(5, 3)[:, :2]
         span = (np.linalg.norm(iris[1] - iris[3]) + np.linalg.norm(iris[2] - iris[4])) / 2
         diameters.append(float(span) * side / width)
     return diameters
