@@ -54,3 +54,37 @@ def test_the_venv_stamps_depend_on_every_requirements_file_they_install():
         assert f"-r {top}" in makefile
         assert set(_included(top)) <= set(rule), (stamp, rule)
     assert _included("requirements-dev.txt") == ["requirements-dev.txt", "requirements-timm.txt", "requirements.txt"]
+
+
+# imported only when needed: the timm runtime for a timm model; TensorFlow's interpreter where
+# ai-edge-litert has no wheel (models/tflite_runtime.py)
+OPTIONAL_MODULES = {"torch", "torchvision", "timm", "safetensors", "tensorflow"}
+
+
+def _imported_modules():
+    """Top-level modules that ananacare's source imports (at any depth of the file)."""
+    import ast
+
+    found = set()
+    for path in (ROOT / "ananacare").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def test_every_package_the_service_imports_is_in_its_requirements_file(tmp_path):
+    from importlib.metadata import packages_distributions
+
+    def normal(name):
+        return name.lower().replace("_", "-")
+
+    names = _resolved("requirements.txt", tmp_path)
+    owners = packages_distributions()
+    third_party = {module for module in _imported_modules()
+                   if module in owners and module not in sys.stdlib_module_names and module != "ananacare"}
+    missing = sorted(module for module in third_party - OPTIONAL_MODULES
+                     if not any(normal(dist) in names for dist in owners[module]))
+    assert missing == [], f"imported by ananacare but not installed by requirements.txt: {missing}"
