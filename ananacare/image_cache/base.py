@@ -100,17 +100,26 @@ def verify_skin(payload, metadata):
         return None, "skin crop metadata is not an object"
     if payload is None:
         return None, "skin crop bytes missing"
-    if hashlib.sha256(payload).hexdigest() != facts.get("sha256"):
-        return None, "skin crop checksum mismatch"
-    try:
-        image = Image.open(io.BytesIO(payload), formats=[SKIN_FORMAT])
-        image.load()
-    except (OSError, SyntaxError, ValueError) as error:
-        log.warning("skin crop does not decode: %s: %s", type(error).__name__, error)
-        return None, f"skin crop does not decode ({type(error).__name__})"
+    image, problem = _decoded(payload, facts.get("sha256"), SKIN_FORMAT, "skin crop")
+    if problem:
+        return None, problem
     if image.size != (facts.get("width"), facts.get("height")) or image.width != image.height:
         return None, f"skin crop is {image.width}x{image.height}, expected the recorded square"
     return image.convert("RGB") if image.mode != "RGB" else image, None
+
+
+def _decoded(payload, sha256, fmt, what):
+    """(image, None) when the bytes match their recorded sha256 and decode as `fmt`; (None, reason)
+    otherwise. The decoder's own words go to the log, not into the reason a client sees."""
+    if hashlib.sha256(payload).hexdigest() != sha256:
+        return None, f"{what} checksum mismatch"
+    try:
+        image = Image.open(io.BytesIO(payload), formats=[fmt])
+        image.load()
+    except (OSError, SyntaxError, ValueError) as error:
+        log.warning("%s does not decode: %s: %s", what, type(error).__name__, error)
+        return None, f"{what} does not decode ({type(error).__name__})"
+    return image, None
 
 
 def verify_crop(payload, metadata):
@@ -118,14 +127,9 @@ def verify_crop(payload, metadata):
     settings = metadata.get("settings")
     if not isinstance(settings, dict) or not isinstance(settings.get("margin"), (int, float)):
         return None, "metadata lacks the crop settings"
-    if hashlib.sha256(payload).hexdigest() != metadata.get("sha256"):
-        return None, "checksum mismatch"
-    try:
-        image = Image.open(io.BytesIO(payload), formats=[CROP_FORMAT])
-        image.load()
-    except (OSError, SyntaxError, ValueError) as error:
-        log.warning("crop does not decode: %s: %s", type(error).__name__, error)
-        return None, f"crop does not decode ({type(error).__name__})"
+    image, problem = _decoded(payload, metadata.get("sha256"), CROP_FORMAT, "crop")
+    if problem:
+        return None, problem
     expected = settings.get("size")
     if image.width != image.height or (expected and image.width != expected) or image.mode != "RGB":
         return None, f"crop is {image.width}x{image.height} {image.mode}, expected a square RGB crop"
