@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from common import ROOT, print_table
 from photos import jpeg
-from server import free_port
+from server import child_pids, free_port, memory_mb, stop
 
 MB = 2 ** 20
 CUDA_PREFIXES = ("nvidia", "triton")
@@ -84,38 +83,6 @@ def ready_after(command, cwd, env, port, timeout=900):
     raise TimeoutError(f"{command} not ready after {timeout}s")
 
 
-def stop(process):
-    """SIGTERM the process group and wait."""
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def child_pids(pid):
-    """PIDs whose parent is `pid`, from /proc."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if parent == pid:
-                pids.append(int(entry))
-    return pids
-
-
-def rss_mb(pid):
-    """VmRSS of a process in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def post(port, path, data):
     """POST a JPEG; the HTTP status."""
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data,
@@ -138,7 +105,7 @@ def serve(venv_root, work, workers, repeats, models_file=None, requests=()):
             for path, data in requests:
                 assert post(port, path, data) == 200, path
             time.sleep(0.5)
-            rss = max(rss_mb(pid) for pid in child_pids(process.pid))
+            rss = max(memory_mb(pid) for pid in child_pids(process.pid))
         stop(process)
     return {"median_s": round(statistics.median(times), 2), "all_s": [round(t, 2) for t in times],
             "worker_rss_mb": round(rss, 1) if rss else None}

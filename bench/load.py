@@ -18,8 +18,7 @@ from common import median_ms, p95_ms
 
 from photos import encode, photo
 from PIL import ImageEnhance
-from run import rss_mb
-from server import call, gunicorn
+from server import call, gunicorn, memory_mb
 
 
 def uploads(count):
@@ -86,12 +85,12 @@ def main():
         warm_statuses, _, _, warm_elapsed = offered_load(base, photos, 10_000, 6.0)
         capacity = sum(warm_statuses.values()) / warm_elapsed
         pids = base.worker_pids()
-        rss_before = {pid: rss_mb(pid) for pid in pids}
+        rss_before = {pid: memory_mb(pid) for pid in pids}
         rate = capacity * args.factor
         print(f"capacity (half validate, half by-id) {capacity:.1f} req/s; "
               f"offering {rate:.1f} req/s for {args.seconds:.0f} s")
         statuses, latencies, ids, elapsed = offered_load(base, photos, rate, args.seconds)
-        rss_after = {pid: rss_mb(pid) for pid in base.worker_pids()}
+        rss_after = {pid: memory_mb(pid) for pid in base.worker_pids()}
         missing = [image_id for image_id in set(ids) if call(
             base, "/api/analyze/by-id", json.dumps({"image_id": image_id}).encode(), "application/json")[0] != 200]
     server_errors = {status: n for status, n in statuses.items() if status != 503 and (

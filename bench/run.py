@@ -26,19 +26,10 @@ from ananacare.image_cache import encode_crop
 from ananacare.models import ModelRegistry, load_specs
 from ananacare.preprocess import PipelineSettings, validate_image
 from photos import encode, large_selfie
-from server import call, gunicorn
+from server import call, gunicorn, memory_mb
 
 RESULTS = ROOT / "bench" / "results"
 SIZES = (1, 12, 24)
-
-
-def rss_mb(pid):
-    """Resident set size of a process in MB."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def bare_pipeline(photos, repeats):
@@ -101,7 +92,7 @@ def serve_and_measure(workers, photos, args, with_latency):
             call(base, "/api/validate/image", photos[1], "image/jpeg")  # warm every worker's caches
         latency = endpoint_latency(base, photos, args.requests) if with_latency else {}
         rate, failed = throughput(base, photos[1], args.seconds)
-        rss = [round(rss_mb(pid), 1) for pid in base.worker_pids()]
+        rss = [round(memory_mb(pid), 1) for pid in base.worker_pids()]
     return {"ready_s": ready_s, "rss_mb": rss, "latency": latency, "rps": rate, "failed": failed}
 
 

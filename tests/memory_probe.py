@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from server import memory_mb
+
 # kind -> (format, Pillow mode written, Content-Type)
 KINDS = {
     "jpeg-rgb": ("JPEG", "RGB", "image/jpeg"),
@@ -54,14 +56,6 @@ def big_upload(kind, width, height, face):
     return buffer.getvalue()
 
 
-def peak_rss_mb():
-    """This process's peak resident set size so far (VmHWM), in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
-
-
 def _child(path, content_type):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from ananacare import create_app, load_models
@@ -69,13 +63,13 @@ def _child(path, content_type):
     app = create_app({"CACHE_DIR": tempfile.mkdtemp(prefix="memory-probe-")})
     load_models(app)
     data = Path(path).read_bytes()
-    before = peak_rss_mb()
+    before = memory_mb("self", "VmHWM")
     response = app.test_client().post("/api/validate/image", data=data, content_type=content_type)
     body = response.get_json()
     del data
     print(json.dumps({"status": response.status_code, "code": (body.get("error") or {}).get("code"),
                       "message": (body.get("error") or {}).get("message"),
-                      "hwm_before_mb": round(before, 1), "hwm_after_mb": round(peak_rss_mb(), 1)}))
+                      "hwm_before_mb": round(before, 1), "hwm_after_mb": round(memory_mb("self", "VmHWM"), 1)}))
 
 
 if __name__ == "__main__":

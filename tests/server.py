@@ -46,17 +46,41 @@ class RunningServer(str):
 
     def worker_pids(self):
         """PIDs of the master's worker processes, from /proc."""
-        pids = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as stat:
-                        parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-                except (OSError, ValueError, IndexError):
-                    continue
-                if parent == self.process.pid:
-                    pids.append(int(entry))
-        return pids
+        return child_pids(self.process.pid)
+
+
+def child_pids(pid):
+    """PIDs whose parent is `pid`, from /proc."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if parent == pid:
+                pids.append(int(entry))
+    return pids
+
+
+def memory_mb(pid="self", field="VmRSS"):
+    """A memory figure of a process from /proc/<pid>/status (VmRSS now, VmHWM its peak), in MB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
+def stop(process):
+    """SIGTERM a process group started with start_new_session; SIGKILL after 30 s."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @contextmanager
@@ -76,12 +100,7 @@ def gunicorn(tmp_path, workers=2, env=None, ready_timeout=90):
         _wait_ready(base, process, ready_timeout, tmp_path / "gunicorn.log")
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
         log.close()
 
 
