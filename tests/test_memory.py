@@ -10,7 +10,7 @@ import pytest
 from ananacare.config import DEFAULTS
 from memory_probe import KINDS, big_upload
 from photos import photo
-from server import ROOT
+from server import ROOT, call, gunicorn, memory_mb
 
 PEAK_LIMIT_MB = 400
 LARGEST_SIDE = isqrt(DEFAULTS["MAX_IMAGE_PIXELS"])
@@ -51,3 +51,24 @@ def test_a_panorama_of_the_largest_admitted_size_stays_under_the_bound(tmp_path,
     answer = _probe(tmp_path, big_upload(kind, width, 1000, photo("astronaut")), KINDS[kind][2])
     assert answer["status"] == 200, answer
     assert answer["hwm_after_mb"] <= PEAK_LIMIT_MB, answer
+
+
+HEAVIEST = ("png-rgba", "png-grey-alpha", "png-palette-alpha", "png-16bit", "png-rgb", "jpeg-cmyk", "webp-rgba")
+
+
+@pytest.mark.slow
+def test_gunicorn_workers_stay_under_the_bound(tmp_path):
+    """The bound where it matters: real workers (gevent, every default model loaded, after serving),
+    each heavy kind at its largest admitted size, sent three times so both workers take some."""
+    face = photo("astronaut")
+    peaks = {}
+    with gunicorn(tmp_path, workers=2) as base:
+        for kind in HEAVIEST:
+            side = LARGEST_WEBP_SIDE if kind.startswith("webp") else LARGEST_SIDE
+            data = big_upload(kind, side, side, face)
+            for _ in range(3):
+                status, body, _ = call(base, "/api/validate/image", data, KINDS[kind][2], timeout=120)
+                assert status == 200, (kind, body)
+            peaks[kind] = max(memory_mb(pid, "VmHWM") for pid in base.worker_pids())
+    print("gunicorn worker VmHWM after each kind (MB):", {k: round(v) for k, v in peaks.items()})
+    assert max(peaks.values()) <= PEAK_LIMIT_MB, peaks
