@@ -154,12 +154,17 @@ print(json.dumps({{"during": during, "after": list(after)}}))
 """
 
 
-def test_transient_read_error_is_503_and_keeps_the_crop(tmp_path):
-    script = TRANSIENT_READ_ERROR.format(root=str(ROOT), tests=str(ROOT / "tests"))
-    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "crops")], capture_output=True,
-                            text=True, timeout=60)
+def _answer_of(script, folder, timeout=120):
+    """Run a script template in a fresh Python with a crop folder argument; its last line as JSON."""
+    source = script.format(root=str(ROOT), tests=str(ROOT / "tests"))
+    result = subprocess.run([sys.executable, "-c", source, str(folder)], capture_output=True, text=True,
+                            timeout=timeout)
     assert result.returncode == 0, result.stderr[-2000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_transient_read_error_is_503_and_keeps_the_crop(tmp_path):
+    answer = _answer_of(TRANSIENT_READ_ERROR, tmp_path / "crops")
     assert answer == {"during": 503, "after": [64, 64]}  # EMFILE is not corruption: nothing deleted
 
 
@@ -189,11 +194,7 @@ def test_a_lowered_ttl_applies_to_crops_stored_before(tmp_path, request, backend
 
 
 def test_sweep_under_gevent_runs_off_the_event_loop(tmp_path):
-    script = GEVENT_SWEEP.format(root=str(ROOT), tests=str(ROOT / "tests"))
-    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "crops")], capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    answer = _answer_of(GEVENT_SWEEP, tmp_path / "crops")
     assert answer["removed"] == 3000 and answer["longest_tick_gap_ms"] < 80, answer  # in the loop: ~160 ms
 
 
