@@ -2,6 +2,8 @@
 import random
 import string
 
+import pytest
+
 from photos import jpeg
 
 
@@ -42,9 +44,13 @@ def test_made_up_methods_do_not_grow_the_metrics(client):
     assert len(text) < before + 8000  # a fixed set of label values, not one per made-up method
 
 
-def test_undecodable_message_carries_no_internals(client):
-    response = client.post("/api/validate/image", data=b"\x89PNG\r\n\x1a\n" + b"garbage" * 20, content_type="image/png")
-    assert response.status_code == 422
+@pytest.mark.parametrize("data, content_type", [
+    (b"\xff\xd8\xff" + b"garbage" * 20, "image/jpeg"),  # Pillow: "cannot identify image file <_io.BytesIO ...>"
+    (b"\x89PNG\r\n\x1a\n" + b"garbage" * 20, "image/png"),
+    (b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"garbage" * 20, "image/webp")])
+def test_undecodable_message_carries_no_internals(client, data, content_type):
+    response = client.post("/api/validate/image", data=data, content_type=content_type)
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "undecodable_image"
     text = response.get_data(as_text=True)
     assert "0x" not in text and "BytesIO" not in text and "<" not in text
 
