@@ -10,7 +10,7 @@ from flask import current_app
 
 from .errors import ApiError
 from .image_cache import crop_store
-from .image_cache.base import not_found
+from .image_cache.base import not_found, start_blocking
 from .models import model_registry
 from .observability import current_timer, metrics
 from .preprocess import PipelineSettings, analyze_crop, validate_image
@@ -30,30 +30,42 @@ def validate_and_store(data, tenant, profile=None):
 
 
 def _validate_and_store(data, tenant, settings):
-    timer = current_timer()
-    image_id = tenant.image_id(data, settings.crop_settings())
-    validation = validate_image(data, model_registry(), settings, timer, image_id)
-    if validation.crop is not None:
-        with timer.stage("store"):
-            crop_store().put(image_id, validation.crop,
-                             {"tenant": tenant.name, "settings": settings.crop_settings(),
-                              "validation": validation.to_dict(), "landmarks": validation.mesh.to_dict(decimals=3)},
-                             tenant.namespace, skin=validation.skin_crop)
+    validation, stored = _validate_and_start_storing(data, tenant, settings)
+    with current_timer().stage("store"):
+        stored()
     return validation
 
 
-def analyze_upload(data, tenant, models=None, profile=None):
-    """Validate and store a photo, then analyse its crop; 422 `no_face_detected` without a face."""
-    settings = pipeline_settings(profile)
-    validation = _validate_and_store(data, tenant, settings)
+def _validate_and_start_storing(data, tenant, settings):
+    """(validation, a function that waits until its crop is stored): the store encodes and writes the
+    crops on another thread while the caller goes on (analyze_upload analyses them meanwhile)."""
+    image_id = tenant.image_id(data, settings.crop_settings())
+    validation = validate_image(data, model_registry(), settings, current_timer(), image_id)
     if validation.crop is None:
-        raise ApiError("no_face_detected", "No face was found in the photo.", 422,
-                       {"checks": [check.to_dict() for check in validation.checks]})
-    with current_timer().stage("analyze"):
-        results, unavailable = analyze_crop(validation.crop, model_registry(), settings.crop_margin, models,
-                                            math.degrees(validation.geometry.angle), validation.mesh)
-    with current_timer().stage("skin"):
-        results["skin"] = skin_results(validation.crop, validation.skin_crop, validation.mesh)
+        return validation, lambda: None
+    metadata = {"tenant": tenant.name, "settings": settings.crop_settings(), "validation": validation.to_dict(),
+                "landmarks": validation.mesh.to_dict(decimals=3)}
+    return validation, start_blocking(crop_store().put, image_id, validation.crop, metadata, tenant.namespace,
+                                      validation.skin_crop)
+
+
+def analyze_upload(data, tenant, models=None, profile=None):
+    """Validate and store a photo, then analyse its crop; 422 `no_face_detected` without a face. The
+    answer waits until the crop is stored (its image_id is usable at once)."""
+    settings = pipeline_settings(profile)
+    validation, stored = _validate_and_start_storing(data, tenant, settings)
+    try:
+        if validation.crop is None:
+            raise ApiError("no_face_detected", "No face was found in the photo.", 422,
+                           {"checks": [check.to_dict() for check in validation.checks]})
+        with current_timer().stage("analyze"):
+            results, unavailable = analyze_crop(validation.crop, model_registry(), settings.crop_margin, models,
+                                                math.degrees(validation.geometry.angle), validation.mesh)
+        with current_timer().stage("skin"):
+            results["skin"] = skin_results(validation.crop, validation.skin_crop, validation.mesh)
+    finally:
+        with current_timer().stage("store"):
+            stored()
     return {"image_id": validation.image_id, "validation": validation.to_dict(), "results": results,
             "unavailable": unavailable}
 

@@ -148,3 +148,21 @@ def test_model_file_replaced_while_serving(make_app, tmp_path):
     load_models(fresh)
     ready = fresh.test_client().get("/readyz")
     assert ready.status_code == 503 and ready.get_json()["reasons"][0]["verdict"] == "git-lfs-pointer"
+
+
+def test_analyze_image_stores_beside_the_analysis_and_answers_only_once_stored(make_app, tmp_path):
+    """analyze/image stores its crops on another thread while it analyses them: a store failure is
+    still the answer (503), and a success is readable by id the moment the answer arrives."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    broken = make_app(CACHE_DIR=str(blocker / "crops"))
+    load_models(broken)
+    answer = broken.test_client().post("/api/analyze/image", data=jpeg(), content_type="image/jpeg")
+    assert answer.status_code == 503 and answer.get_json()["error"]["code"] == "cache_unavailable"
+    working = make_app()
+    load_models(working)
+    client = working.test_client()
+    for quality in (80, 85, 90):
+        data = encode(photo("astronaut"), "JPEG", quality=quality)
+        image_id = client.post("/api/analyze/image", data=data, content_type="image/jpeg").get_json()["image_id"]
+        assert client.get(f"/api/images/{image_id}").status_code == 200

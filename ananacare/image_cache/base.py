@@ -190,6 +190,29 @@ def run_blocking(function, *args):
     return gevent.get_hub().threadpool.apply(function, args)
 
 
+_threads = None
+
+
+def start_blocking(function, *args):
+    """Start `function(*args)` on a real OS thread (the gevent hub's threadpool when gevent patched
+    threading, so the event loop keeps serving); returns a function that waits for its result and
+    raises what it raised. Lets a request encode and store a crop while it analyses the crop."""
+    try:
+        from gevent import monkey
+        patched = monkey.is_module_patched("threading")
+    except ImportError:
+        patched = False
+    if patched:
+        import gevent
+
+        return gevent.get_hub().threadpool.spawn(function, *args).get
+    global _threads
+    if _threads is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="crop-store")
+    return _threads.submit(function, *args).result
+
+
 def entry_key(image_id, namespace=""):
     """Where an entry lives in a store: the id itself, or, for a tenant's namespace, a digest of both,
     so an id asked for under another tenant's namespace finds nothing (a plain 404, no oracle)."""

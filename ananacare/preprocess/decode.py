@@ -6,6 +6,7 @@ cost of a 12 MP upload; every image is reduced to a working size of at most
 2 x `max_side` on its long side, and all face coordinates are mapped back to the source.
 """
 import io
+import math
 import logging
 import warnings
 from dataclasses import dataclass
@@ -223,3 +224,55 @@ def _orientation(image):
     except Exception:  # a broken EXIF block is not worth refusing the photo for
         return 1
     return value if value in range(1, 9) else 1
+
+
+# Upright (x, y) -> stored (x, y) for each EXIF orientation, stored size (w, h): the inverse of
+# the transpose in _TRANSPOSE, for points (continuous coordinates, pixel edges at integers).
+_TO_STORED = {
+    1: lambda x, y, w, h: (x, y),
+    2: lambda x, y, w, h: (w - x, y),
+    3: lambda x, y, w, h: (w - x, h - y),
+    4: lambda x, y, w, h: (x, h - y),
+    5: lambda x, y, w, h: (y, x),
+    6: lambda x, y, w, h: (y, h - x),
+    7: lambda x, y, w, h: (w - y, h - x),
+    8: lambda x, y, w, h: (w - y, x),
+}
+_JPEG_SCALES = (1 / 8, 1 / 4, 1 / 2, 1)
+
+
+def decode_region(data, decoded, box, scale, max_decode_bytes):
+    """The upright region `box` (left, top, right, bottom in source pixels) of the photo decoded
+    again at `scale` or more decoded pixels per source pixel (JPEG: the smallest DCT scale reaching
+    it; other formats at full scale), as RGB: (region, its upright origin, (x, y) pixels per source
+    pixel), or None when that would exceed `max_decode_bytes` or fails (keep the working image).
+
+    Only the region is converted and turned upright, so memory stays near the decoded photo's size.
+    """
+    try:
+        image = Image.open(io.BytesIO(data), formats=[decoded.format])
+        stored_w, stored_h = image.size
+        if decoded.format == "JPEG":
+            factor = next(s for s in _JPEG_SCALES if s >= min(scale, 1) - 1e-9)
+            image.draft(None, (math.ceil(stored_w * factor), math.ceil(stored_h * factor)))
+        if decode_cost(decoded.format, image)[0] > max_decode_bytes:
+            return None
+        image.load()
+        levels = _levels(image)
+        rw, rh = image.width / stored_w, image.height / stored_h
+        to_stored = _TO_STORED.get(decoded.orientation, _TO_STORED[1])
+        xs, ys = zip(*(to_stored(x, y, stored_w, stored_h) for x in box[::2] for y in box[1::2]))
+        left, top = max(0, math.floor(min(xs) * rw)), max(0, math.floor(min(ys) * rh))
+        right, bottom = min(image.width, math.ceil(max(xs) * rw)), min(image.height, math.ceil(max(ys) * rh))
+        if right - left < 2 or bottom - top < 2:
+            return None
+        region = _to_rgb(image.crop((left, top, right, bottom)), levels)
+        del image
+        if decoded.orientation in _TRANSPOSE:
+            region = region.transpose(_TRANSPOSE[decoded.orientation])
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        log.info("second decode failed: %s: %s", type(error).__name__, error)
+        return None
+    ratios = (rw, rh) if decoded.orientation < 5 else (rh, rw)
+    origin = (max(0, math.floor(box[0] * ratios[0])), max(0, math.floor(box[1] * ratios[1])))
+    return region, origin, ratios

@@ -2,9 +2,10 @@
 
 bytes -> sniff -> open under limits -> draft decode -> EXIF -> RGB -> detect (short + full
 range) -> confirm each face with the mesh model's face flag -> measure and check the primary
-face -> square crop, and the same square at the working image's resolution (the skin crop, side
-bounded by skin_max_side) for skin analysis.
+face -> square crop, and the same square at the photo's source resolution (the skin crop, side
+bounded by skin_max_side; decoded again when the working image was reduced) for skin analysis.
 """
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,12 +13,16 @@ import numpy as np
 from ..quality import is_valid, ofiq_measures, run_checks, thresholds_for
 from ..timing import NULL_TIMER
 from .crop import CropGeometry, cut_square
-from .decode import decode_image
+from .decode import decode_image, decode_region
 from .faces import face_measures, find_face_evidence, refine
 from .landmarks import Mesh
 
 INTER_EYE_MM = 63.0  # adults' mean (Dodgson 2004); ananacare.skin.scale uses the iris when it can
-PIPELINE_VERSION = 3  # bump when a change makes old crops differ from new ones
+PIPELINE_VERSION = 4  # bump when a change makes old crops differ from new ones
+# The skin crop is cut again from a second decode of the photo (a large JPEG is decoded at 1/2 or
+# less for detection) when that gives it at least this many times the working image's pixels on
+# its side; the second decode costs a full-scale decode of the photo (bench/skin.py measures it).
+SECOND_DECODE_GAIN = 1.25
 
 
 @dataclass(frozen=True)
@@ -100,10 +105,15 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
     with timer.stage("detect"):
         primary = refine(evidence[0], registry)
     geometry = primary.crop_geometry(settings.crop_margin, settings.crop_size)
+    skin_crop = None
+    if settings.skin_max_side:
+        with timer.stage("skin_crop"):
+            skin_crop = cut_skin_crop(data, decoded, geometry, settings.skin_max_side, settings.max_decode_bytes)
     with timer.stage("quality"):
         measures = face_measures(primary, decoded.scale)
-        measures["px_per_mm"] = skin_px_per_mm(measures["inter_eye_distance"] * decoded.scale, geometry,
-                                               settings.skin_max_side or settings.crop_size)
+        skin_side = skin_crop.width if skin_crop is not None else settings.crop_size
+        measures["px_per_mm"] = round(measures["inter_eye_distance"] * decoded.scale * skin_side / geometry.side
+                                      / INTER_EYE_MM, 3)
         pose = measures["yaw"], measures["pitch"], measures["roll"]
         natives, reasons = ofiq_measures(primary, faces, decoded.scale, decoded.source_size, pose, registry)
         checks = run_checks(faces, decoded.source_size, measures, thresholds, settings.quality_profile,
@@ -112,21 +122,25 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
         crop = cut_square(decoded.image, geometry)
         # rounded as stored beside the crop, so analyze/image and analyze/by-id see the same points
         mesh = Mesh(np.round(primary.points_in_crop(geometry), 3), primary.mesh.face_flag)
-    skin_crop = None
-    if settings.skin_max_side:
-        with timer.stage("skin_crop"):
-            skin_crop = cut_square(decoded.image, skin_geometry(geometry, settings.skin_max_side))
     return Validation(image_id, is_valid(checks), checks, faces, image,
                       settings.quality_profile, crop, geometry.scaled(to_source), mesh, skin_crop)
 
 
-def skin_px_per_mm(working_eye_distance, geometry, max_side):
-    """Pixels per mm the skin crop will have, from the eye distance (63 mm; skin measures the iris)."""
-    shrink = min(round(geometry.side), max_side) / geometry.side
-    return round(working_eye_distance * shrink / INTER_EYE_MM, 3)
-
-
-def skin_geometry(geometry, max_side):
-    """The crop's square at the working image's own resolution (never upsampled), side <= max_side."""
-    size = int(max(16, min(round(geometry.side), max_side)))
-    return CropGeometry(geometry.center, geometry.side, geometry.angle, size)
+def cut_skin_crop(data, decoded, geometry, max_side, max_decode_bytes):
+    """The crop's square (`geometry`, working coordinates) at the photo's source resolution, never
+    upsampled, side <= max_side: cut from the working image when it has the pixels, otherwise from
+    the face's region of the photo decoded again at the scale the side needs."""
+    source_side = geometry.side / decoded.scale
+    size = int(max(16, min(round(source_side), max_side)))
+    if size < geometry.side * SECOND_DECODE_GAIN:  # the working image has (nearly) the pixels
+        size = int(max(16, min(size, round(geometry.side))))
+        return cut_square(decoded.image, CropGeometry(geometry.center, geometry.side, geometry.angle, size))
+    cx, cy = geometry.center[0] / decoded.scale, geometry.center[1] / decoded.scale
+    reach = source_side * math.sqrt(2) / 2 + 2 / decoded.scale
+    found = decode_region(data, decoded, (cx - reach, cy - reach, cx + reach, cy + reach), size / source_side,
+                          max_decode_bytes)
+    if found is None:
+        size = int(max(16, min(round(geometry.side), max_side)))
+        return cut_square(decoded.image, CropGeometry(geometry.center, geometry.side, geometry.angle, size))
+    region, (left, top), (rx, ry) = found
+    return cut_square(region, CropGeometry((cx * rx - left, cy * ry - top), source_side * rx, geometry.angle, size))
