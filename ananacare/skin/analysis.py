@@ -6,11 +6,11 @@ meaning depends on resolution (wrinkles, spots, pores, texture) are measured onl
 pixels; on an old entry they report `available: false` with reason `source_resolution_not_stored`.
 """
 import numpy as np
-from scipy import ndimage
 
 from ..preprocess.colour import MIN_SKIN_CHROMA, srgb_to_lab
 from . import dark_circles, pores, redness, shine, spots, texture, tone, wrinkles
 from .common import Face, relative_lightness, unavailable
+from .filters import binary_fill_holes, label
 from .regions import MIN_COVERAGE, classify_skin, coverage_reason, region_masks, region_polygons, skin_reference
 from .scale import pixels_per_mm
 
@@ -41,10 +41,10 @@ def _bounds(points, size):
 def _fill_small_holes(skin, max_area):
     """Skin with its small enclosed non-skin blobs filled: a spot, mole or pore surrounded by skin
     is on the skin (a concern measures it), while hair and frames reach beyond it."""
-    holes, count = ndimage.label(ndimage.binary_fill_holes(skin) & ~skin)
+    holes, count = label(binary_fill_holes(skin) & ~skin)
     if count == 0:
         return skin
-    sizes = ndimage.sum_labels(np.ones_like(holes), holes, np.arange(1, count + 1))
+    sizes = np.bincount(holes.ravel(), minlength=count + 1)[1:]
     small = np.concatenate([[False], sizes <= max_area])
     return skin | small[holes]
 

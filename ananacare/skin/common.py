@@ -8,9 +8,9 @@ value is the measurement to compare between photos.
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from ..preprocess.colour import _SRGB_TO_LINEAR
+from .filters import gaussian_filter
 
 SEVERITY = ((75, "none"), (50, "mild"), (25, "moderate"))  # score >= bound: band; below all: severe
 
@@ -47,8 +47,8 @@ def masked_blur(values, mask, sigma):
     product = np.where(mask, values, 0).astype(np.float32)
     if block > 1:
         weights, product = _block_mean(weights, block), _block_mean(product, block)
-    ratio = (ndimage.gaussian_filter(product, sigma / block)
-             / np.maximum(ndimage.gaussian_filter(weights, sigma / block), 1e-3))
+    ratio = (gaussian_filter(product, sigma / block)
+             / np.maximum(gaussian_filter(weights, sigma / block), 1e-3))
     if block == 1:
         return ratio
     return _upsample_linear(_upsample_linear(ratio, block, mask.shape[0], 0), block, mask.shape[1], 1)

@@ -6,9 +6,9 @@ about 0.5 mm; its local maxima above PORE_CONTRAST (% of the skin's lightness) a
 value: pores per cm^2; also their mean contrast.
 """
 import numpy as np
-from scipy import ndimage
 
 from .common import place, region_area_cm2, result, sigma_px, unavailable, union, window
+from .filters import gaussian_filter, maximum_filter
 
 PORES_METHOD = "dog_pits (difference of Gaussians 0.12/0.35 mm, local maxima)"
 PORES_MIN_PX_PER_MM = 4.0  # a 0.12 mm scale is then half a pixel
@@ -24,10 +24,10 @@ def pores(face, heatmap=False):
     if box is None:
         return unavailable("no_region_measured"), None
     measured, relative = union(face, PORE_REGIONS)[box], face.relative[box]
-    fine = ndimage.gaussian_filter(relative, max(sigma_px(face, 0.12), 0.5))
-    dog = ndimage.gaussian_filter(relative, sigma_px(face, 0.35)) - fine
+    fine = gaussian_filter(relative, max(sigma_px(face, 0.12), 0.5))
+    dog = gaussian_filter(relative, sigma_px(face, 0.35)) - fine
     size = max(3, int(round(sigma_px(face, 0.5))) | 1)
-    peaks = (dog == ndimage.maximum_filter(dog, size=size)) & (dog > PORE_CONTRAST) & measured
+    peaks = (dog == maximum_filter(dog, size=size)) & (dog > PORE_CONTRAST) & measured
     regions, count, area = {}, 0, 0.0
     for name in PORE_REGIONS:
         if name in face.measured:

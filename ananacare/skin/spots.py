@@ -9,9 +9,9 @@ wrinkles) and it lies on measured skin (90 % of it: a blob reaching into an eye 
 their shadow). Reported: spots per cm^2 (raw value), their area share (%), per region.
 """
 import numpy as np
-from scipy import ndimage
 
 from .common import masked_blur, region_area_cm2, result, sigma_px, unavailable
+from .filters import binary_opening, gaussian_filter, label
 
 METHOD = "dark_blobs_vs_surround (local background subtraction, 1-10 mm, round)"
 MIN_PX_PER_MM = 1.0  # a 1 mm spot is then about one pixel
@@ -25,7 +25,7 @@ REGIONS = ("forehead", "nose", "chin", "right_cheek", "left_cheek", "right_under
 
 def darkness(face, skin):
     """How much darker than its surround each pixel is (% of the skin's lightness)."""
-    smooth = ndimage.gaussian_filter(face.relative, max(sigma_px(face, 0.2), 0.5))
+    smooth = gaussian_filter(face.relative, max(sigma_px(face, 0.2), 0.5))
     surround = masked_blur(face.relative, skin, sigma_px(face, SURROUND_MM))
     return surround - smooth
 
@@ -33,7 +33,7 @@ def darkness(face, skin):
 def _spots(dark, face, measured):
     """A labelled image of the dark blobs, the labels that are spots and their centres: 1-10 mm, round, and inside
     measured skin (a blob reaching into an eye, brow or hair is that feature's shadow, not a spot)."""
-    labels, count = ndimage.label(dark)
+    labels, count = label(dark)
     if count == 0:
         return labels, [], []
     flat = labels.ravel()
@@ -66,7 +66,7 @@ def measure(face, heatmap=False):
     if not measured.any():
         return unavailable("no_region_measured"), None
     dark = darkness(face, face.skin)
-    labels, kept, centres = _spots(ndimage.binary_opening(dark > SPOT_CONTRAST), face, measured)
+    labels, kept, centres = _spots(binary_opening(dark > SPOT_CONTRAST), face, measured)
     spot_mask = np.isin(labels, kept)
     regions, total_count, total_area = {}, 0, 0.0
     for name in REGIONS:

@@ -2,9 +2,9 @@
 lightness over the skin pixels (% of the skin's lightness): fine relief, not shading or colour.
 """
 import numpy as np
-from scipy import ndimage
 
 from .common import place, result, sigma_px, unavailable, union, window
+from .filters import gaussian_filter
 
 TEXTURE_METHOD = "bandpass_roughness (std of G(0.1 mm) - G(1 mm))"
 TEXTURE_MIN_PX_PER_MM = 2.0
@@ -19,8 +19,8 @@ def texture(face, heatmap=False):
     if box is None:
         return unavailable("no_region_measured"), None
     measured, relative = union(face, TEXTURE_REGIONS)[box], face.relative[box]
-    band = (ndimage.gaussian_filter(relative, max(sigma_px(face, 0.1), 0.3))
-            - ndimage.gaussian_filter(relative, sigma_px(face, 1.0)))
+    band = (gaussian_filter(relative, max(sigma_px(face, 0.1), 0.3))
+            - gaussian_filter(relative, sigma_px(face, 1.0)))
     regions = {name: {"roughness": round(float(band[face.measured[name][box]].std()), 3)}
                for name in TEXTURE_REGIONS if name in face.measured}
     body = result(TEXTURE_METHOD, float(band[measured].std()), "% lightness", best=0.8, worst=4.0, regions=regions,

@@ -10,9 +10,9 @@ value) and depth contrast (the mean response on line centres, % of the skin's li
 region on the forehead, crow's-feet, under-eyes, nasolabial folds, cheeks.
 """
 import numpy as np
-from scipy import ndimage
 
 from .common import place, region_area_cm2, result, sigma_px, unavailable, window
+from .filters import gaussian_filter
 
 METHOD = "hessian_valley_lines (Frangi 1998 style; scales 0.25-0.6 mm)"
 SCALES_MM = (0.25, 0.4, 0.6)
@@ -28,7 +28,7 @@ def valley_response(relative, face):
     direction = np.zeros(relative.shape, dtype=np.float32)
     for mm in SCALES_MM:
         s = max(sigma_px(face, mm), 0.5)
-        gy, gx = np.gradient(ndimage.gaussian_filter(relative, s))
+        gy, gx = np.gradient(gaussian_filter(relative, s))
         ryy, rxy = np.gradient(gy)
         rxx = np.gradient(gx, axis=1)
         half_trace, root = (rxx + ryy) / 2, np.sqrt(((rxx - ryy) / 2) ** 2 + rxy ** 2)
