@@ -36,19 +36,20 @@ def _spots(dark, face, measured):
     labels, count = label(dark)
     if count == 0:
         return labels, [], []
-    flat = labels.ravel()
-    ys, xs = np.indices(labels.shape, dtype=np.float64)
-    area = np.bincount(flat, minlength=count + 1)[1:].astype(np.float64)
+    where = np.flatnonzero(labels)  # the blobs' pixels only: a few % of the skin crop
+    owner = labels.ravel()[where]
+    ys, xs = (axis.astype(np.float64) for axis in np.divmod(where, labels.shape[1]))
+    area = np.bincount(owner, minlength=count + 1)[1:].astype(np.float64)
 
     def mean(weights):
-        return np.bincount(flat, weights=weights.ravel(), minlength=count + 1)[1:] / np.maximum(area, 1)
+        return np.bincount(owner, weights=weights, minlength=count + 1)[1:] / np.maximum(area, 1)
 
     my, mx = mean(ys), mean(xs)
     vyy, vxx, vxy = mean(ys * ys) - my * my, mean(xs * xs) - mx * mx, mean(xs * ys) - mx * my
     root = np.sqrt(((vxx - vyy) / 2) ** 2 + vxy ** 2)
     major, minor = (vxx + vyy) / 2 + root, np.maximum((vxx + vyy) / 2 - root, 1e-6)
     diameter = 2 * np.sqrt(area / np.pi) / face.px_per_mm
-    inside = mean(measured.astype(np.float64))
+    inside = mean(measured.ravel()[where].astype(np.float64))
     index = np.arange(1, count + 1)
     keep = ((diameter >= DIAMETER_MM[0]) & (diameter <= DIAMETER_MM[1]) & (np.sqrt(major / minor) <= MAX_ELONGATION)
             & (inside >= MIN_INSIDE))
