@@ -10,6 +10,7 @@ worse, reads an upside-down face as an upright one (its "eyes" on the mouth). So
 runs on its letterboxed input in the four quarter turns, and each face is mapped back to the
 photo with its keypoints, which then give the face's in-plane angle over the full circle.
 """
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -50,11 +51,10 @@ class Face:
         """The same face in an image `factor` times as large."""
         return Face(tuple(v * factor for v in self.box), self.score, self.keypoints * factor, self.sure)
 
-    def shifted(self, dx, dy):
-        """The same face in an image whose origin lies (dx, dy) further left and up."""
-        x, y, w, h = self.box
-        return Face((x + dx, y + dy, w, h), self.score, self.keypoints + np.array([dx, dy], dtype=np.float32),
-                    self.sure)
+    def with_sides_swapped(self):
+        """The same box with left and right keypoints swapped (eyes, ears): a face seen in a mirror,
+        its points mapped back, has the subject's right eye where the left one is."""
+        return Face(self.box, self.score, self.keypoints[[1, 0, 2, 3, 5, 4]], self.sure)
 
     def to_dict(self):
         """A JSON-ready dict with named keypoints."""
@@ -164,26 +164,38 @@ def turned_input(pixels, degrees):
     return turned, back
 
 
-def run_detector(image, registry, name, turns=QUARTER_TURNS, low_score=None, letterboxed=None):
+def run_detector(image, registry, name, turns=QUARTER_TURNS, low_score=None, letterboxed=None, mirror=False):
     """Faces found by one BlazeFace model on the image turned by each angle, in the image's pixels.
 
     With `low_score`, boxes scoring from it up to the model's own minimum are kept too, as faces of
     their own where they overlap none of the confident ones (never averaged into a confident face,
     whose box they would drag): the face mesh decides on them. `letterboxed`, a dict, keeps the
-    image's letterboxed inputs by size for the next pass on the same image."""
-    spec = registry.state(name).spec
+    image's letterboxed inputs by size for the next pass on the same image. With `mirror`, the
+    model looks at the mirrored input (its faces mapped back into the image unmirrored)."""
     size = registry.get(name).input_size[0]
     if letterboxed is None:
         letterboxed = {}
     if size not in letterboxed:
         letterboxed[size] = letterbox(image, size)
     pixels, scale, pad_x, pad_y = letterboxed[size]
+    return detect_in_input(pixels, registry, name, turns, low_score, scale, (pad_x, pad_y), mirror)
+
+
+def detect_in_input(pixels, registry, name, turns=(0,), low_score=None, scale=1.0, offset=(0, 0), mirror=False):
+    """Faces one BlazeFace model finds in a square input of its size (uint8 pixels) turned by each
+    angle, in the pixels of the image the input shows: image = (input - offset) / scale."""
+    spec = registry.state(name).spec
+    size = pixels.shape[0]
     anchors = ssd_anchors(size, tuple(spec.param("anchor_strides")), spec.param("anchors_per_layer"))
-    offset = np.array([pad_x, pad_y], dtype=np.float64)
+    offset = np.asarray(offset, dtype=np.float64)
     iou = spec.param("iou_threshold", 0.3)
+    if mirror:
+        pixels = np.ascontiguousarray(pixels[:, ::-1])
     faces = []
     for degrees in turns:
         turned, back = turned_input(pixels, degrees)
+        if mirror:
+            back = _mirrored_back(back, size)
         outputs = registry.run(name, normalize(turned, spec.preprocessing))
         regressors, raw_scores = sorted(outputs.values(), key=lambda a: a.shape[-1], reverse=True)
         min_score = spec.param("min_score", 0.5) if degrees == 0 else max(spec.param("min_score", 0.5),
@@ -199,8 +211,18 @@ def run_detector(image, registry, name, turns=QUARTER_TURNS, low_score=None, let
                 unsure &= np.array([_iou(box, kept).max() <= iou for box in boxes])
             found += weighted_nms(boxes[unsure], keypoints[unsure], scores[unsure], iou)
         for box, points, score in found:
-            faces.append(_face_back(box, points, score, back, offset, scale, degrees, score >= min_score))
+            face = _face_back(box, points, score, back, offset, scale, degrees, score >= min_score)
+            faces.append(face.with_sides_swapped() if mirror else face)
     return faces
+
+
+def _mirrored_back(back, size):
+    """`back` of a turned mirrored input, continued into the unmirrored input (x -> size - x)."""
+    def unmirrored(points):
+        xy = back(points)
+        xy[:, 0] = size - xy[:, 0]
+        return xy
+    return unmirrored
 
 
 def _face_back(box, points, score, back, offset, scale, degrees, sure=True):
@@ -236,33 +258,37 @@ def merge_faces(faces, iou_threshold):
 
 
 def detect_candidates(image, registry, detectors, iou_threshold=0.3, turns=QUARTER_TURNS, low_score=None,
-                      letterboxed=None):
-    """Faces from every detector (short and full range) on the whole image turned by each of
-    `turns`, merged; unverified."""
+                      letterboxed=None, mirror=False):
+    """Faces from every detector (short and full range) on the whole image (or its mirror image)
+    turned by each of `turns`, merged; unverified."""
     faces = [face for name in detectors
-             for face in run_detector(image, registry, name, turns, low_score, letterboxed)]
+             for face in run_detector(image, registry, name, turns, low_score, letterboxed, mirror)]
     return merge_faces(faces, iou_threshold)
 
 
-def tiles(width, height, grid, overlap=0.25):
-    """(left, top, right, bottom) of a grid x grid cover of the image with overlapping tiles."""
-    boxes = []
-    tile_w, tile_h = width / (grid - (grid - 1) * overlap), height / (grid - (grid - 1) * overlap)
-    for row in range(grid):
-        for col in range(grid):
-            left, top = col * tile_w * (1 - overlap), row * tile_h * (1 - overlap)
-            boxes.append((round(left), round(top), round(min(width, left + tile_w)), round(min(height, top + tile_h))))
-    return boxes
+def windows(width, height, size, overlap=0.25):
+    """(left, top) of size x size windows covering a width x height image, neighbours overlapping by
+    at least `overlap` of a window, the last flush with the far edge."""
+    def starts(length):
+        if length <= size:
+            return [0]
+        count = math.ceil((length - size) / (size * (1 - overlap))) + 1
+        return [round(i * (length - size) / (count - 1)) for i in range(count)]
+    return [(left, top) for top in starts(height) for left in starts(width)]
 
 
-def detect_small_candidates(image, registry, detectors, grid=3, iou_threshold=0.3, turns=QUARTER_TURNS,
+def detect_small_candidates(image, registry, detectors, zoom, iou_threshold=0.3, turns=QUARTER_TURNS,
                             low_score=None):
-    """Faces too small for a whole-image pass: the detectors on overlapping tiles, zoomed in."""
-    if isinstance(detectors, str):
-        detectors = [detectors]
+    """Faces too small for a whole-image pass: the image resized once by `zoom`, then each detector
+    on square windows of its input size cut from it (no letterbox border), merged; unverified."""
+    width, height = max(1, round(image.width * zoom)), max(1, round(image.height * zoom))
+    pixels = np.asarray(image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0))
     faces = []
-    for left, top, right, bottom in tiles(image.width, image.height, grid):
-        tile = image.crop((left, top, right, bottom))
-        faces += [face.shifted(left, top) for name in detectors
-                  for face in run_detector(tile, registry, name, turns, low_score)]
+    for name in detectors:
+        size = registry.get(name).input_size[0]
+        padded = np.zeros((max(height, size), max(width, size), 3), dtype=np.uint8)  # black, as a letterbox
+        padded[:height, :width] = pixels
+        for left, top in windows(width, height, size):
+            faces += detect_in_input(padded[top:top + size, left:left + size], registry, name, turns, low_score,
+                                     zoom, (-left, -top))
     return merge_faces(faces, iou_threshold)

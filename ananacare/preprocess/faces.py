@@ -6,10 +6,9 @@ the mesh is fitted to an upright face whatever the photo's rotation. That eviden
 the primary face's pose, eye and mouth openness, exposure and crop come from the same run.
 """
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from PIL import Image
 
 from ..models import ModelUnavailable
 from .crop import CropGeometry, crop_geometry, cut_square
@@ -21,12 +20,26 @@ from .landmarks import run_mesh
 from .measure import face_exposure
 from .colour import mean_chroma
 
-# A photo whose long side exceeds this many full-range inputs is searched again in tiles: faces
-# under about 5% of the long side need the zoom. Without a face so far, the full-range model runs
-# on a grid of up to 4 x 4 tiles in every quarter turn; beside faces already found (a group photo
-# with people near and far), the cheaper short-range model runs on a finer grid of up to 5 x 5,
-# only in the turns those faces were found in.
+# A photo whose long side exceeds this many full-range inputs is searched again in tiles (windows
+# of a model's input size cut from the photo resized once): faces under about 5% of the long side
+# need the zoom. Without a face so far, the full-range model runs on a grid of up to 4 x 4 tiles in
+# every quarter turn.
 TILING_MIN_RATIO = 4
+# Beside faces found (a group photo with people near and far), tiles of the short-range model look
+# for faces down to HALF_THE_SMALLEST of the smallest face found: people up to twice as far away
+# as the furthest one found.
+HALF_THE_SMALLEST = 0.5
+# Zoomed so that such a face spans TILE_FACE px of the short-range input (it found 50-61 px faces
+# on tiles at zoom 0.32, 16-20 px; the eval set's recall is the same at 16, 20 and 24 px) ...
+TILE_FACE = 16
+# ... the zoomed photo's long side at most MAX_TILED_SIDE: 7 tiles across, 35 runs on a 4:3 photo
+# (the eval set's recall is the same at 1024; its slowest photo 257 ms at 640, 350 ms at 1024).
+MAX_TILED_SIDE = 640
+# Those tiles are skipped where faces of that size are within the whole-image passes' reach (a
+# portrait, a selfie): those find faces down to about WHOLE_IMAGE_MIN_FACE px of the full-range
+# input (eval set: the smallest found is 12 px, a 98 px face on a 1536 px photo; its 72 px faces
+# on a 1600 px photo, 8.6 px there, score under 0.01).
+WHOLE_IMAGE_MIN_FACE = 12
 # Candidates scored from LOW_SCORE up to their detector's own minimum are kept for the face mesh
 # and a second look to decide (measured on bench/eval_set.py: real faces at 0.33-0.59 that the
 # minimum loses), at most MAX_UNSURE of them per pass, best first.
@@ -147,14 +160,6 @@ def upright_turn(face):
     return int(round(angle / 90) * 90) % 360
 
 
-def mirrored(face, width):
-    """A face found in the horizontally flipped image, in the image itself (the eyes and ears swap)."""
-    x, y, w, h = face.box
-    points = face.keypoints.copy()
-    points[:, 0] = width - points[:, 0]
-    return Face((width - x - w, y, w, h), face.score, points[[1, 0, 2, 3, 5, 4]], face.sure)
-
-
 def _fresh(candidates, found):
     """The candidates that are no face already found: neither centre lies in the other's box."""
     def inside(face, other):
@@ -205,9 +210,9 @@ def find_face_evidence(image, registry):
         tilted = detect_candidates(image, registry, [full_range], low_score=LOW_SCORE, letterboxed=inputs,
                                    turns=[(turn + tilt) % 360 for turn in turns for tilt in TILTS])
         found += _confirmed(image, registry, mesh_name, _fresh(tilted, found))
-        flipped = detect_candidates(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), registry, [full_range],
-                                    turns=turns, low_score=LOW_SCORE)
-        found += _confirmed(image, registry, mesh_name, _fresh([mirrored(f, image.width) for f in flipped], found))
+        flipped = detect_candidates(image, registry, [full_range], turns=turns, low_score=LOW_SCORE,
+                                    letterboxed=inputs, mirror=True)
+        found += _confirmed(image, registry, mesh_name, _fresh(flipped, found))
     found += _tiled(image, registry, mesh_name, detectors, found, turns)
     distinct = []
     for evidence in sorted(found, key=lambda e: e.face.sure, reverse=True):  # a mesh-placed face may repeat one
@@ -217,18 +222,38 @@ def find_face_evidence(image, registry):
 
 
 def _tiled(image, registry, mesh_name, detectors, found, turns):
-    """Faces too small for the whole-image passes, from overlapping tiles of a large photo."""
-    full_range = detectors[-1]
+    """Faces too small for the whole-image passes, from overlapping tiles of a large photo: without
+    a face so far, the full-range model's in every quarter turn; then, beside faces found that are
+    small enough for smaller ones to escape the whole-image passes, the short-range model's in
+    those faces' turns."""
+    full_range, short_range = detectors[-1], detectors[0]
     ratio = max(image.size) / (TILING_MIN_RATIO * registry.get(full_range).input_size[0])
     if ratio < 1:
         return []
-    if found:
-        candidates = detect_small_candidates(image, registry, detectors[:1], min(5, round(ratio * 2.5)), turns=turns,
-                                             low_score=LOW_SCORE)
-    else:
-        candidates = detect_small_candidates(image, registry, [full_range], min(4, round(ratio * 2)),
-                                             low_score=LOW_SCORE)
-    return _confirmed(image, registry, mesh_name, _fresh(candidates, found), TILE_MAX_UNSURE)
+    new = []
+    if not found:
+        zoom = _zoom(image, registry, full_range, min(4, round(ratio * 2)))
+        new = _confirmed(image, registry, mesh_name,
+                         detect_small_candidates(image, registry, [full_range], zoom, low_score=LOW_SCORE),
+                         TILE_MAX_UNSURE)
+        turns = sorted({upright_turn(e.face) for e in new})
+    if not found + new:
+        return []
+    least = HALF_THE_SMALLEST * min(e.face.size for e in found + new)  # the smallest face looked for, px
+    if least * registry.get(full_range).input_size[0] / max(image.size) >= WHOLE_IMAGE_MIN_FACE:
+        return new
+    zoom = min(TILE_FACE / least, MAX_TILED_SIDE / max(image.size))
+    candidates = detect_small_candidates(image, registry, [short_range], zoom, turns=turns, low_score=LOW_SCORE)
+    # zoomed-in texture fools the short-range model more: an astronaut's sleeve scored 0.57 there
+    # and the mesh took it for a face (junk up to 0.78 measured), so every candidate takes the second look
+    candidates = [replace(c, sure=False) for c in candidates]
+    return new + _confirmed(image, registry, mesh_name, _fresh(candidates, found + new), TILE_MAX_UNSURE)
+
+
+def _zoom(image, registry, name, grid):
+    """The zoom at which `name`'s input spans one tile of a grid x grid cover of the photo's long
+    side (neighbours overlapping by a quarter)."""
+    return registry.get(name).input_size[0] * (grid - (grid - 1) * 0.25) / max(image.size)
 
 
 def _confirmed(image, registry, mesh_name, candidates, max_unsure=None):

@@ -17,7 +17,7 @@ from .faces import face_measures, find_face_evidence, refine
 from .landmarks import Mesh
 
 INTER_EYE_MM = 63.0  # adults' mean (Dodgson 2004); ananacare.skin.scale uses the iris when it can
-PIPELINE_VERSION = 3  # bump when a change makes old crops differ from new ones
+PIPELINE_VERSION = 4  # bump when a change makes old crops differ from new ones
 
 
 @dataclass(frozen=True)
