@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ananacare.preprocess import faces
-from ananacare.preprocess.detect import detect_small_candidates, windows
+from ananacare.preprocess import faces, tiling
+from ananacare.preprocess.tiling import detect_small_candidates, windows
 from photos import large_selfie, on_canvas, photo
 from test_detect_recall import group_photo
 
@@ -40,12 +40,12 @@ def test_faces_on_tiles_map_back_to_the_photo(registry):
 def tile_runs(monkeypatch):
     """The models each tile search of find_faces ran, in order."""
     runs = []
-    original = faces.detect_small_candidates
+    original = tiling.detect_small_candidates
 
     def spy(image, registry, detectors, *args, **kwargs):
         runs.append(list(detectors))
         return original(image, registry, detectors, *args, **kwargs)
-    monkeypatch.setattr(faces, "detect_small_candidates", spy)
+    monkeypatch.setattr(tiling, "detect_small_candidates", spy)
     return runs
 
 

@@ -10,7 +10,6 @@ worse, reads an upside-down face as an upright one (its "eyes" on the mouth). So
 runs on its letterboxed input in the four quarter turns, and each face is mapped back to the
 photo with its keypoints, which then give the face's in-plane angle over the full circle.
 """
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -263,32 +262,4 @@ def detect_candidates(image, registry, detectors, iou_threshold=0.3, turns=QUART
     turned by each of `turns`, merged; unverified."""
     faces = [face for name in detectors
              for face in run_detector(image, registry, name, turns, low_score, letterboxed, mirror)]
-    return merge_faces(faces, iou_threshold)
-
-
-def windows(width, height, size, overlap=0.25):
-    """(left, top) of size x size windows covering a width x height image, neighbours overlapping by
-    at least `overlap` of a window, the last flush with the far edge."""
-    def starts(length):
-        if length <= size:
-            return [0]
-        count = math.ceil((length - size) / (size * (1 - overlap))) + 1
-        return [round(i * (length - size) / (count - 1)) for i in range(count)]
-    return [(left, top) for top in starts(height) for left in starts(width)]
-
-
-def detect_small_candidates(image, registry, detectors, zoom, iou_threshold=0.3, turns=QUARTER_TURNS,
-                            low_score=None):
-    """Faces too small for a whole-image pass: the image resized once by `zoom`, then each detector
-    on square windows of its input size cut from it (no letterbox border), merged; unverified."""
-    width, height = max(1, round(image.width * zoom)), max(1, round(image.height * zoom))
-    pixels = np.asarray(image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0))
-    faces = []
-    for name in detectors:
-        size = registry.get(name).input_size[0]
-        padded = np.zeros((max(height, size), max(width, size), 3), dtype=np.uint8)  # black, as a letterbox
-        padded[:height, :width] = pixels
-        for left, top in windows(width, height, size):
-            faces += detect_in_input(padded[top:top + size, left:left + size], registry, name, turns, low_score,
-                                     zoom, (-left, -top))
     return merge_faces(faces, iou_threshold)

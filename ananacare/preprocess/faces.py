@@ -6,40 +6,20 @@ the mesh is fitted to an upright face whatever the photo's rotation. That eviden
 the primary face's pose, eye and mouth openness, exposure and crop come from the same run.
 """
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..models import ModelUnavailable
 from .crop import CropGeometry, crop_geometry, cut_square
-from .detect import (EIGHTH_TURNS, QUARTER_TURNS, Face, detect_candidates, detect_small_candidates, merge_faces,
-                     run_detector)
+from .detect import EIGHTH_TURNS, QUARTER_TURNS, Face, detect_candidates, merge_faces, run_detector
 from .face_measures import (LEFT_EYE, LEFT_FACE_EDGE, MOUTH, RIGHT_EYE, RIGHT_FACE_EDGE, eye_aspect_ratio,
                             eye_centres, inter_eye_distance, mouth_opening, roll_degrees, yaw_pitch_degrees)
 from .landmarks import run_mesh
 from .measure import face_exposure
 from .colour import mean_chroma
+from .tiling import candidates_beside, candidates_without_faces, is_tiled
 
-# A photo whose long side exceeds this many full-range inputs is searched again in tiles (windows
-# of a model's input size cut from the photo resized once): faces under about 5% of the long side
-# need the zoom. Without a face so far, the full-range model runs on a grid of up to 4 x 4 tiles in
-# every quarter turn.
-TILING_MIN_RATIO = 4
-# Beside faces found (a group photo with people near and far), tiles of the short-range model look
-# for faces down to HALF_THE_SMALLEST of the smallest face found: people up to twice as far away
-# as the furthest one found.
-HALF_THE_SMALLEST = 0.5
-# Zoomed so that such a face spans TILE_FACE px of the short-range input (it found 50-61 px faces
-# on tiles at zoom 0.32, 16-20 px; the eval set's recall is the same at 16, 20 and 24 px) ...
-TILE_FACE = 16
-# ... the zoomed photo's long side at most MAX_TILED_SIDE: 7 tiles across, 35 runs on a 4:3 photo
-# (the eval set's recall is the same at 1024; its slowest photo 257 ms at 640, 350 ms at 1024).
-MAX_TILED_SIDE = 640
-# Those tiles are skipped where faces of that size are within the whole-image passes' reach (a
-# portrait, a selfie): those find faces down to about WHOLE_IMAGE_MIN_FACE px of the full-range
-# input (eval set: the smallest found is 12 px, a 98 px face on a 1536 px photo; its 72 px faces
-# on a 1600 px photo, 8.6 px there, score under 0.01).
-WHOLE_IMAGE_MIN_FACE = 12
 # Candidates scored from LOW_SCORE up to their detector's own minimum are kept for the face mesh
 # and a second look to decide (measured on bench/eval_set.py: real faces at 0.33-0.59 that the
 # minimum loses), at most MAX_UNSURE of them per pass, best first.
@@ -222,38 +202,19 @@ def find_face_evidence(image, registry):
 
 
 def _tiled(image, registry, mesh_name, detectors, found, turns):
-    """Faces too small for the whole-image passes, from overlapping tiles of a large photo: without
-    a face so far, the full-range model's in every quarter turn; then, beside faces found that are
-    small enough for smaller ones to escape the whole-image passes, the short-range model's in
-    those faces' turns."""
-    full_range, short_range = detectors[-1], detectors[0]
-    ratio = max(image.size) / (TILING_MIN_RATIO * registry.get(full_range).input_size[0])
-    if ratio < 1:
+    """Faces too small for the whole-image passes, from tiles of a large photo (see tiling): without
+    a face so far, the full-range model's; then, beside the faces found, the short-range model's."""
+    if not is_tiled(image, registry, detectors[-1]):
         return []
     new = []
     if not found:
-        zoom = _zoom(image, registry, full_range, min(4, round(ratio * 2)))
         new = _confirmed(image, registry, mesh_name,
-                         detect_small_candidates(image, registry, [full_range], zoom, low_score=LOW_SCORE),
-                         TILE_MAX_UNSURE)
+                         candidates_without_faces(image, registry, detectors[-1], LOW_SCORE), TILE_MAX_UNSURE)
         turns = sorted({upright_turn(e.face) for e in new})
     if not found + new:
         return []
-    least = HALF_THE_SMALLEST * min(e.face.size for e in found + new)  # the smallest face looked for, px
-    if least * registry.get(full_range).input_size[0] / max(image.size) >= WHOLE_IMAGE_MIN_FACE:
-        return new
-    zoom = min(TILE_FACE / least, MAX_TILED_SIDE / max(image.size))
-    candidates = detect_small_candidates(image, registry, [short_range], zoom, turns=turns, low_score=LOW_SCORE)
-    # zoomed-in texture fools the short-range model more: an astronaut's sleeve scored 0.57 there
-    # and the mesh took it for a face (junk up to 0.78 measured), so every candidate takes the second look
-    candidates = [replace(c, sure=False) for c in candidates]
-    return new + _confirmed(image, registry, mesh_name, _fresh(candidates, found + new), TILE_MAX_UNSURE)
-
-
-def _zoom(image, registry, name, grid):
-    """The zoom at which `name`'s input spans one tile of a grid x grid cover of the photo's long
-    side (neighbours overlapping by a quarter)."""
-    return registry.get(name).input_size[0] * (grid - (grid - 1) * 0.25) / max(image.size)
+    beside = candidates_beside(image, registry, detectors, [e.face for e in found + new], turns, LOW_SCORE)
+    return new + _confirmed(image, registry, mesh_name, _fresh(beside, found + new), TILE_MAX_UNSURE)
 
 
 def _confirmed(image, registry, mesh_name, candidates, max_unsure=None):
