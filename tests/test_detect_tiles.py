@@ -63,7 +63,8 @@ def test_a_group_photo_with_one_large_face_is_searched_in_tiles(registry, tile_r
 
 def test_a_face_half_as_large_beside_a_portrait_is_found_before_the_tiles(registry, monkeypatch):
     """What skipping the tiles relies on: the whole-image passes find faces half the size of a
-    portrait's (here 146 px beside 278 px on a 2000 x 1500 photo, 14 px of the full-range input)."""
+    portrait's (the astronaut at 1400 and at 700 px on a 2000 x 1500 photo: faces of about 300 and
+    150 px, the smaller one 14 px of the full-range input)."""
     astronaut = photo("astronaut")
     canvas = on_canvas(astronaut, (2000, 1500), 1400 / 512, (0, 100))
     small = astronaut.transpose(Image.Transpose.FLIP_LEFT_RIGHT).resize((700, 700), Image.Resampling.BICUBIC)
