@@ -4,15 +4,14 @@ A candidate below the detector's minimum counts only when the face mesh confirms
 look agrees; faces beside a large one are searched in tiles; a photo with two people fails
 `single_face` even when the second one is turned away.
 """
-import math
 
 import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
 
-from ananacare.preprocess.detect import Face
-from ananacare.preprocess.faces import find_faces, mirrored
+from ananacare.preprocess.detect import run_detector
+from ananacare.preprocess.faces import find_faces
 from photos import encode, photo
 
 LFW_SPOTS = [(800, 120), (1150, 380), (900, 650), (1350, 150)]
@@ -96,13 +95,16 @@ def test_no_face_at_the_low_thresholds(registry, name):
     assert find_faces(NO_FACE[name](), registry) == []
 
 
-def test_mirrored_face_swaps_eyes_and_ears_and_maps_back():
-    points = np.array([[30, 40], [60, 40], [45, 55], [45, 70], [20, 45], [70, 45]], dtype=np.float32)
-    face = Face((15.0, 20.0, 60.0, 60.0), 0.4, points, sure=False)
-    flipped = mirrored(face, 200)
-    assert flipped.box == (125.0, 20.0, 60.0, 60.0) and flipped.sure is False
-    right_eye, left_eye = flipped.eyes
-    assert right_eye[0] < left_eye[0]  # the subject's right eye stays on the image's left
-    assert math.isclose(right_eye[0], 200 - 60) and math.isclose(left_eye[0], 200 - 30)
-    again = mirrored(flipped, 200)
-    assert again.box == face.box and np.allclose(again.keypoints, face.keypoints)
+def test_mirrored_pass_maps_faces_back_with_eyes_and_ears_swapped(registry):
+    """The model on the mirrored input finds the face where it finds it on the mirrored photo,
+    mapped back: the box mirrored, the subject's right eye still on the image's left."""
+    image = photo("astronaut").crop((60, 0, 400, 300))
+    name = registry.names_with_role("detector")[-1]
+    [face] = run_detector(image, registry, name, turns=(0,), mirror=True)
+    [seen] = run_detector(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), registry, name, turns=(0,))
+    x, y, w, h = seen.box
+    assert np.allclose(face.box, (image.width - x - w, y, w, h), atol=1.0)
+    right_eye, left_eye = face.eyes
+    assert right_eye[0] < left_eye[0]
+    assert np.allclose(face.keypoints[[1, 0, 2, 3, 5, 4], 0], image.width - seen.keypoints[:, 0], atol=1.0)
+    assert np.allclose(face.keypoints[[1, 0, 2, 3, 5, 4], 1], seen.keypoints[:, 1], atol=1.0)

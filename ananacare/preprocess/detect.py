@@ -50,11 +50,10 @@ class Face:
         """The same face in an image `factor` times as large."""
         return Face(tuple(v * factor for v in self.box), self.score, self.keypoints * factor, self.sure)
 
-    def shifted(self, dx, dy):
-        """The same face in an image whose origin lies (dx, dy) further left and up."""
-        x, y, w, h = self.box
-        return Face((x + dx, y + dy, w, h), self.score, self.keypoints + np.array([dx, dy], dtype=np.float32),
-                    self.sure)
+    def with_sides_swapped(self):
+        """The same box with left and right keypoints swapped (eyes, ears): a face seen in a mirror,
+        its points mapped back, has the subject's right eye where the left one is."""
+        return Face(self.box, self.score, self.keypoints[[1, 0, 2, 3, 5, 4]], self.sure)
 
     def to_dict(self):
         """A JSON-ready dict with named keypoints."""
@@ -164,26 +163,38 @@ def turned_input(pixels, degrees):
     return turned, back
 
 
-def run_detector(image, registry, name, turns=QUARTER_TURNS, low_score=None, letterboxed=None):
+def run_detector(image, registry, name, turns=QUARTER_TURNS, low_score=None, letterboxed=None, mirror=False):
     """Faces found by one BlazeFace model on the image turned by each angle, in the image's pixels.
 
     With `low_score`, boxes scoring from it up to the model's own minimum are kept too, as faces of
     their own where they overlap none of the confident ones (never averaged into a confident face,
     whose box they would drag): the face mesh decides on them. `letterboxed`, a dict, keeps the
-    image's letterboxed inputs by size for the next pass on the same image."""
-    spec = registry.state(name).spec
+    image's letterboxed inputs by size for the next pass on the same image. With `mirror`, the
+    model looks at the mirrored input (its faces mapped back into the image unmirrored)."""
     size = registry.get(name).input_size[0]
     if letterboxed is None:
         letterboxed = {}
     if size not in letterboxed:
         letterboxed[size] = letterbox(image, size)
     pixels, scale, pad_x, pad_y = letterboxed[size]
+    return detect_in_input(pixels, registry, name, turns, low_score, scale, (pad_x, pad_y), mirror)
+
+
+def detect_in_input(pixels, registry, name, turns=(0,), low_score=None, scale=1.0, offset=(0, 0), mirror=False):
+    """Faces one BlazeFace model finds in a square input of its size (uint8 pixels) turned by each
+    angle, in the pixels of the image the input shows: image = (input - offset) / scale."""
+    spec = registry.state(name).spec
+    size = pixels.shape[0]
     anchors = ssd_anchors(size, tuple(spec.param("anchor_strides")), spec.param("anchors_per_layer"))
-    offset = np.array([pad_x, pad_y], dtype=np.float64)
+    offset = np.asarray(offset, dtype=np.float64)
     iou = spec.param("iou_threshold", 0.3)
+    if mirror:
+        pixels = np.ascontiguousarray(pixels[:, ::-1])
     faces = []
     for degrees in turns:
         turned, back = turned_input(pixels, degrees)
+        if mirror:
+            back = _mirrored_back(back, size)
         outputs = registry.run(name, normalize(turned, spec.preprocessing))
         regressors, raw_scores = sorted(outputs.values(), key=lambda a: a.shape[-1], reverse=True)
         min_score = spec.param("min_score", 0.5) if degrees == 0 else max(spec.param("min_score", 0.5),
@@ -199,8 +210,18 @@ def run_detector(image, registry, name, turns=QUARTER_TURNS, low_score=None, let
                 unsure &= np.array([_iou(box, kept).max() <= iou for box in boxes])
             found += weighted_nms(boxes[unsure], keypoints[unsure], scores[unsure], iou)
         for box, points, score in found:
-            faces.append(_face_back(box, points, score, back, offset, scale, degrees, score >= min_score))
+            face = _face_back(box, points, score, back, offset, scale, degrees, score >= min_score)
+            faces.append(face.with_sides_swapped() if mirror else face)
     return faces
+
+
+def _mirrored_back(back, size):
+    """`back` of a turned mirrored input, continued into the unmirrored input (x -> size - x)."""
+    def unmirrored(points):
+        xy = back(points)
+        xy[:, 0] = size - xy[:, 0]
+        return xy
+    return unmirrored
 
 
 def _face_back(box, points, score, back, offset, scale, degrees, sure=True):
@@ -236,33 +257,9 @@ def merge_faces(faces, iou_threshold):
 
 
 def detect_candidates(image, registry, detectors, iou_threshold=0.3, turns=QUARTER_TURNS, low_score=None,
-                      letterboxed=None):
-    """Faces from every detector (short and full range) on the whole image turned by each of
-    `turns`, merged; unverified."""
+                      letterboxed=None, mirror=False):
+    """Faces from every detector (short and full range) on the whole image (or its mirror image)
+    turned by each of `turns`, merged; unverified."""
     faces = [face for name in detectors
-             for face in run_detector(image, registry, name, turns, low_score, letterboxed)]
-    return merge_faces(faces, iou_threshold)
-
-
-def tiles(width, height, grid, overlap=0.25):
-    """(left, top, right, bottom) of a grid x grid cover of the image with overlapping tiles."""
-    boxes = []
-    tile_w, tile_h = width / (grid - (grid - 1) * overlap), height / (grid - (grid - 1) * overlap)
-    for row in range(grid):
-        for col in range(grid):
-            left, top = col * tile_w * (1 - overlap), row * tile_h * (1 - overlap)
-            boxes.append((round(left), round(top), round(min(width, left + tile_w)), round(min(height, top + tile_h))))
-    return boxes
-
-
-def detect_small_candidates(image, registry, detectors, grid=3, iou_threshold=0.3, turns=QUARTER_TURNS,
-                            low_score=None):
-    """Faces too small for a whole-image pass: the detectors on overlapping tiles, zoomed in."""
-    if isinstance(detectors, str):
-        detectors = [detectors]
-    faces = []
-    for left, top, right, bottom in tiles(image.width, image.height, grid):
-        tile = image.crop((left, top, right, bottom))
-        faces += [face.shifted(left, top) for name in detectors
-                  for face in run_detector(tile, registry, name, turns, low_score)]
+             for face in run_detector(image, registry, name, turns, low_score, letterboxed, mirror)]
     return merge_faces(faces, iou_threshold)

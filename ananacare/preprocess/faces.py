@@ -9,24 +9,17 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
 from ..models import ModelUnavailable
 from .crop import CropGeometry, crop_geometry, cut_square
-from .detect import (EIGHTH_TURNS, QUARTER_TURNS, Face, detect_candidates, detect_small_candidates, merge_faces,
-                     run_detector)
+from .detect import EIGHTH_TURNS, QUARTER_TURNS, Face, detect_candidates, merge_faces, run_detector
 from .face_measures import (LEFT_EYE, LEFT_FACE_EDGE, MOUTH, RIGHT_EYE, RIGHT_FACE_EDGE, eye_aspect_ratio,
                             eye_centres, inter_eye_distance, mouth_opening, roll_degrees, yaw_pitch_degrees)
 from .landmarks import run_mesh
 from .measure import face_exposure
 from .colour import mean_chroma
+from .tiling import candidates_beside, candidates_without_faces, is_tiled
 
-# A photo whose long side exceeds this many full-range inputs is searched again in tiles: faces
-# under about 5% of the long side need the zoom. Without a face so far, the full-range model runs
-# on a grid of up to 4 x 4 tiles in every quarter turn; beside faces already found (a group photo
-# with people near and far), the cheaper short-range model runs on a finer grid of up to 5 x 5,
-# only in the turns those faces were found in.
-TILING_MIN_RATIO = 4
 # Candidates scored from LOW_SCORE up to their detector's own minimum are kept for the face mesh
 # and a second look to decide (measured on bench/eval_set.py: real faces at 0.33-0.59 that the
 # minimum loses), at most MAX_UNSURE of them per pass, best first.
@@ -147,14 +140,6 @@ def upright_turn(face):
     return int(round(angle / 90) * 90) % 360
 
 
-def mirrored(face, width):
-    """A face found in the horizontally flipped image, in the image itself (the eyes and ears swap)."""
-    x, y, w, h = face.box
-    points = face.keypoints.copy()
-    points[:, 0] = width - points[:, 0]
-    return Face((width - x - w, y, w, h), face.score, points[[1, 0, 2, 3, 5, 4]], face.sure)
-
-
 def _fresh(candidates, found):
     """The candidates that are no face already found: neither centre lies in the other's box."""
     def inside(face, other):
@@ -205,9 +190,9 @@ def find_face_evidence(image, registry):
         tilted = detect_candidates(image, registry, [full_range], low_score=LOW_SCORE, letterboxed=inputs,
                                    turns=[(turn + tilt) % 360 for turn in turns for tilt in TILTS])
         found += _confirmed(image, registry, mesh_name, _fresh(tilted, found))
-        flipped = detect_candidates(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), registry, [full_range],
-                                    turns=turns, low_score=LOW_SCORE)
-        found += _confirmed(image, registry, mesh_name, _fresh([mirrored(f, image.width) for f in flipped], found))
+        flipped = detect_candidates(image, registry, [full_range], turns=turns, low_score=LOW_SCORE,
+                                    letterboxed=inputs, mirror=True)
+        found += _confirmed(image, registry, mesh_name, _fresh(flipped, found))
     found += _tiled(image, registry, mesh_name, detectors, found, turns)
     distinct = []
     for evidence in sorted(found, key=lambda e: e.face.sure, reverse=True):  # a mesh-placed face may repeat one
@@ -217,18 +202,19 @@ def find_face_evidence(image, registry):
 
 
 def _tiled(image, registry, mesh_name, detectors, found, turns):
-    """Faces too small for the whole-image passes, from overlapping tiles of a large photo."""
-    full_range = detectors[-1]
-    ratio = max(image.size) / (TILING_MIN_RATIO * registry.get(full_range).input_size[0])
-    if ratio < 1:
+    """Faces too small for the whole-image passes, from tiles of a large photo (see tiling): without
+    a face so far, the full-range model's; then, beside the faces found, the short-range model's."""
+    if not is_tiled(image, registry, detectors[-1]):
         return []
-    if found:
-        candidates = detect_small_candidates(image, registry, detectors[:1], min(5, round(ratio * 2.5)), turns=turns,
-                                             low_score=LOW_SCORE)
-    else:
-        candidates = detect_small_candidates(image, registry, [full_range], min(4, round(ratio * 2)),
-                                             low_score=LOW_SCORE)
-    return _confirmed(image, registry, mesh_name, _fresh(candidates, found), TILE_MAX_UNSURE)
+    new = []
+    if not found:
+        new = _confirmed(image, registry, mesh_name,
+                         candidates_without_faces(image, registry, detectors[-1], LOW_SCORE), TILE_MAX_UNSURE)
+        turns = sorted({upright_turn(e.face) for e in new})
+    if not found + new:
+        return []
+    beside = candidates_beside(image, registry, detectors, [e.face for e in found + new], turns, LOW_SCORE)
+    return new + _confirmed(image, registry, mesh_name, _fresh(beside, found + new), TILE_MAX_UNSURE)
 
 
 def _confirmed(image, registry, mesh_name, candidates, max_unsure=None):

@@ -1,0 +1,88 @@
+"""Tiles: faces too small for the whole-image passes, searched on windows of a model's input size
+cut from the photo resized once (no per-tile crop, resize or letterbox; neighbours overlap by a
+quarter, the last window flush with the far edge). The candidates are unverified: the caller
+confirms them with the face mesh.
+"""
+import math
+from dataclasses import replace
+
+import numpy as np
+from PIL import Image
+
+from .detect import QUARTER_TURNS, detect_in_input, merge_faces
+
+# A photo whose long side exceeds this many full-range inputs is searched in tiles: faces under
+# about 5% of the long side need the zoom. Without a face so far, the full-range model runs on a
+# grid of up to 4 x 4 tiles in every quarter turn.
+TILING_MIN_RATIO = 4
+# Beside faces found (a group photo with people near and far), tiles of the short-range model look
+# for faces down to HALF_THE_SMALLEST of the smallest face found: people up to twice as far away
+# as the furthest one found.
+HALF_THE_SMALLEST = 0.5
+# Zoomed so that such a face spans TILE_FACE px of the short-range input (it found 50-61 px faces
+# on tiles at zoom 0.32, 16-20 px; the eval set's recall is the same at 16, 20 and 24 px) ...
+TILE_FACE = 16
+# ... the zoomed photo's long side at most MAX_TILED_SIDE: 7 tiles across, 35 runs on a 4:3 photo
+# (the eval set's recall is the same at 1024; its slowest photo 257 ms at 640, 350 ms at 1024).
+MAX_TILED_SIDE = 640
+# Those tiles are skipped where faces of that size are within the whole-image passes' reach (a
+# portrait, a selfie): those find faces down to about WHOLE_IMAGE_MIN_FACE px of the full-range
+# input (bench/eval_set.py: the smallest found is 12 px, a 98 px face on a 1536 px photo; its 72 px
+# faces on a 1600 px photo, 8.6 px there, score under 0.01).
+WHOLE_IMAGE_MIN_FACE = 12
+
+
+def windows(width, height, size, overlap=0.25):
+    """(left, top) of size x size windows covering a width x height image, neighbours overlapping by
+    at least `overlap` of a window, the last flush with the far edge."""
+    def starts(length):
+        if length <= size:
+            return [0]
+        count = math.ceil((length - size) / (size * (1 - overlap))) + 1
+        return [round(i * (length - size) / (count - 1)) for i in range(count)]
+    return [(left, top) for top in starts(height) for left in starts(width)]
+
+
+def detect_small_candidates(image, registry, detectors, zoom, iou_threshold=0.3, turns=QUARTER_TURNS,
+                            low_score=None):
+    """Faces too small for a whole-image pass: the image resized once by `zoom`, then each detector
+    on square windows of its input size cut from it (no letterbox border), merged; unverified."""
+    width, height = max(1, round(image.width * zoom)), max(1, round(image.height * zoom))
+    pixels = np.asarray(image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0))
+    faces = []
+    for name in detectors:
+        size = registry.get(name).input_size[0]
+        padded = np.zeros((max(height, size), max(width, size), 3), dtype=np.uint8)  # black, as a letterbox
+        padded[:height, :width] = pixels
+        for left, top in windows(width, height, size):
+            faces += detect_in_input(padded[top:top + size, left:left + size], registry, name, turns, low_score,
+                                     zoom, (-left, -top))
+    return merge_faces(faces, iou_threshold)
+
+
+def is_tiled(image, registry, full_range):
+    """The photo is large enough for faces to escape the whole-image passes."""
+    return max(image.size) >= TILING_MIN_RATIO * registry.get(full_range).input_size[0]
+
+
+def candidates_without_faces(image, registry, full_range, low_score):
+    """The full-range model on a grid of up to 4 x 4 tiles, in every quarter turn."""
+    input_size = registry.get(full_range).input_size[0]
+    grid = min(4, round(2 * max(image.size) / (TILING_MIN_RATIO * input_size)))
+    zoom = input_size * (grid - (grid - 1) * 0.25) / max(image.size)
+    return detect_small_candidates(image, registry, [full_range], zoom, low_score=low_score)
+
+
+def candidates_beside(image, registry, detectors, faces, turns, low_score):
+    """The short-range model on tiles in the faces' turns, looking for faces down to half the
+    smallest of them; none where faces of that size are within the whole-image passes' reach.
+    Every candidate is unsure: zoomed-in texture fools the short-range model more (an astronaut's
+    sleeve scored 0.57 there and the mesh took it for a face; junk up to 0.78 measured), so the
+    second look decides on each."""
+    short_range, full_range = detectors[0], detectors[-1]
+    least = HALF_THE_SMALLEST * min(face.size for face in faces)  # photo pixels
+    if least * registry.get(full_range).input_size[0] / max(image.size) >= WHOLE_IMAGE_MIN_FACE:
+        return []
+    zoom = min(TILE_FACE / least, MAX_TILED_SIDE / max(image.size))
+    candidates = detect_small_candidates(image, registry, [short_range], zoom, turns=turns, low_score=low_score)
+    return [replace(face, sure=False) for face in candidates]

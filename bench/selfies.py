@@ -1,0 +1,120 @@
+"""Validate latency on single-face selfies, this tree against a git ref in the same run.
+
+`validate_image` (the bare pipeline, one thread per model, as a gunicorn worker of 2 on 2 cores)
+on scikit-image's astronaut as the 300 px selfie.jpg of the repository, as a 512 px JPEG, and
+upscaled to 1 MP and 12 MP (bench/run.py's photos); the ref's `ananacare` runs in a child process,
+the two alternating request by request (the machine is shared). Prints medians of the whole
+validate and of its `detect` stage, and the ratio of this tree to the ref.
+
+    .venv/bin/python bench/selfies.py [--baseline REF]   # default: main before issue 15's detection
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from common import ROOT
+
+from photos import encode, large_selfie, photo
+
+
+def selfies():
+    """{label: JPEG bytes} of the single-face photos measured."""
+    return {"selfie.jpg": (ROOT / "selfie.jpg").read_bytes(),
+            "astronaut 512": encode(photo("astronaut"), "JPEG", quality=92),
+            "1 MP": encode(large_selfie(1), "JPEG", quality=90),
+            "12 MP": encode(large_selfie(12), "JPEG", quality=90)}
+
+
+def validator(code_root):
+    """A function: JPEG bytes -> (seconds, detect seconds, faces) with the ananacare under `code_root`."""
+    sys.path.insert(0, str(code_root))
+    from ananacare.models import ModelRegistry, load_specs
+    from ananacare.preprocess import PipelineSettings, validate_image
+    from ananacare.timing import StageTimer
+    registry = ModelRegistry(load_specs(), threads=1)
+    registry.load_all()
+    settings = PipelineSettings()
+
+    def validate(data):
+        timer = StageTimer()
+        started = time.perf_counter()
+        result = validate_image(data, registry, settings, timer)
+        return time.perf_counter() - started, timer.stages.get("detect", 0.0), len(result.faces)
+    return validate
+
+
+class Baseline:
+    """The ref's `ananacare` (exported to a temp folder) validating in a child process on request."""
+
+    def __init__(self, ref):
+        self.folder = tempfile.TemporaryDirectory(prefix="ananacare-baseline-")
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "ananacare"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", self.folder.name], input=archive, check=True)
+        self.child = subprocess.Popen([sys.executable, __file__, "--code", self.folder.name, "--serve"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      text=True)
+
+    def validate(self, label):
+        self.child.stdin.write(label + "\n")
+        self.child.stdin.flush()
+        return tuple(json.loads(self.child.stdout.readline()))
+
+    def close(self):
+        self.child.stdin.close()
+        self.child.wait()
+        self.folder.cleanup()
+
+
+def serve(code):
+    """The child's loop: a photo label per line in, [seconds, detect seconds, faces] per line out."""
+    validate, photos = validator(code), selfies()
+    for line in sys.stdin:
+        print(json.dumps(validate(photos[line.strip()])), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", default="a43b4af^1", help="git ref of the code to compare with "
+                        "(default: main before issue 15's detection)")
+    parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument("--code", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.code)
+        return
+
+    photos = selfies()
+    baseline, validate = Baseline(args.baseline), validator(ROOT)
+    runs = {label: ([], []) for label in photos}
+    try:
+        for label, data in photos.items():  # warm up both sides
+            baseline.validate(label), validate(data)
+        for _ in range(args.repeats):
+            for label, data in photos.items():
+                runs[label][0].append(baseline.validate(label))
+                runs[label][1].append(validate(data))
+    finally:
+        baseline.close()
+
+    print(f"validate_image, median of {args.repeats} alternating runs, {os.cpu_count()} cores; "
+          f"ms: {args.baseline} -> this tree (ratio)")
+    print(f"{'photo':14} {'validate':>24} {'detect':>24} {'faces':>6}")
+    for label, (before, after) in runs.items():
+        cells = []
+        for column in (0, 1):
+            old = statistics.median(r[column] for r in before) * 1000
+            new = statistics.median(r[column] for r in after) * 1000
+            cells.append(f"{old:6.1f} -> {new:6.1f} ({new / old:.2f}x)")
+        faces = f"{before[0][2]} / {after[0][2]}"
+        print(f"{label:14} {cells[0]:>24} {cells[1]:>24} {faces:>6}")
+
+
+if __name__ == "__main__":
+    main()
