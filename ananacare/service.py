@@ -10,7 +10,7 @@ from flask import current_app
 
 from .errors import ApiError
 from .image_cache import crop_store
-from .image_cache.base import not_found, start_blocking
+from .image_cache.base import EncodedSkin, not_found, start_blocking
 from .models import model_registry
 from .observability import current_timer, metrics
 from .preprocess import PipelineSettings, analyze_crop, validate_image
@@ -37,16 +37,19 @@ def _validate_and_store(data, tenant, settings):
 
 
 def _validate_and_start_storing(data, tenant, settings):
-    """(validation, a function that waits until its crop is stored): the store encodes and writes the
-    crops on another thread while the caller goes on (analyze_upload analyses them meanwhile)."""
+    """(validation, a function that stores its crops): the skin crop's encoding, most of a put's time,
+    starts at once on another thread, so a caller can analyse meanwhile (analyze_upload does)."""
     image_id = tenant.image_id(data, settings.crop_settings())
     validation = validate_image(data, model_registry(), settings, current_timer(), image_id)
     if validation.crop is None:
         return validation, lambda: None
+    encoded = start_blocking(EncodedSkin.of, validation.skin_crop) if validation.skin_crop is not None else None
     metadata = {"tenant": tenant.name, "settings": settings.crop_settings(), "validation": validation.to_dict(),
                 "landmarks": validation.mesh.to_dict(decimals=3)}
-    return validation, start_blocking(crop_store().put, image_id, validation.crop, metadata, tenant.namespace,
-                                      validation.skin_crop)
+
+    def store():
+        crop_store().put(image_id, validation.crop, metadata, tenant.namespace, skin=encoded() if encoded else None)
+    return validation, store
 
 
 def analyze_upload(data, tenant, models=None, profile=None):

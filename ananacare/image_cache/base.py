@@ -11,6 +11,7 @@ import io
 import logging
 import re
 import time
+from dataclasses import dataclass
 
 from PIL import Image
 
@@ -78,8 +79,24 @@ def encode_skin(image):
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class EncodedSkin:
+    """A skin crop encoded for the store: encoding is most of a put's time, and it is pure CPU, so a
+    caller can encode on another thread (`start_blocking`) and hand this to `put` as `skin`."""
+
+    width: int
+    height: int
+    payload: bytes
+
+    @classmethod
+    def of(cls, image):
+        """The skin crop's store bytes (lossless WebP) and size."""
+        return cls(image.width, image.height, encode_skin(image))
+
+
 def crop_record(image_id, crop, metadata, ttl_seconds, skin=None):
-    """(payload bytes, skin payload bytes or None, metadata as stored) for a new entry."""
+    """(payload bytes, skin payload bytes or None, metadata as stored) for a new entry; `skin` is a
+    PIL image or an EncodedSkin."""
     payload = encode_crop(crop)
     now = time.time()
     stored = {**metadata, "image_id": image_id, "created_at": now, "expires_at": now + ttl_seconds,
@@ -87,7 +104,8 @@ def crop_record(image_id, crop, metadata, ttl_seconds, skin=None):
               "sha256": hashlib.sha256(payload).hexdigest()}
     skin_payload = None
     if skin is not None:
-        skin_payload = encode_skin(skin)
+        skin = skin if isinstance(skin, EncodedSkin) else EncodedSkin.of(skin)
+        skin_payload = skin.payload
         stored["skin"] = {"width": skin.width, "height": skin.height, "format": SKIN_FORMAT.lower(),
                           "bytes": len(skin_payload), "sha256": hashlib.sha256(skin_payload).hexdigest()}
     return payload, skin_payload, stored
@@ -196,7 +214,8 @@ _threads = None
 def start_blocking(function, *args):
     """Start `function(*args)` on a real OS thread (the gevent hub's threadpool when gevent patched
     threading, so the event loop keeps serving); returns a function that waits for its result and
-    raises what it raised. Lets a request encode and store a crop while it analyses the crop."""
+    raises what it raised. For CPU work only (encoding): gevent sockets, so a Redis client, belong
+    to the hub's own thread."""
     try:
         from gevent import monkey
         patched = monkey.is_module_patched("threading")
