@@ -19,7 +19,7 @@ from .face_measures import (LEFT_EYE, LEFT_FACE_EDGE, MOUTH, RIGHT_EYE, RIGHT_FA
 from .landmarks import run_mesh
 from .measure import face_exposure
 from .colour import mean_chroma
-from .tiling import candidates_beside, candidates_without_faces, is_tiled
+from .tiling import candidates_beside, candidates_without_faces
 
 # Candidates scored from LOW_SCORE up to their detector's own minimum are kept for the face mesh
 # and a second look to decide (measured on bench/eval_set.py: real faces at 0.33-0.59 that the
@@ -207,10 +207,10 @@ def find_face_evidence(image, registry):
 
 
 def _tiled(image, registry, mesh_name, detectors, found, turns):
-    """Faces too small for the whole-image passes, from tiles of a large photo (see tiling): without
-    a face so far, the full-range model's; then, beside the faces found, the short-range model's."""
-    if not is_tiled(image, registry, detectors[-1]):
-        return []
+    """Faces too small for the whole-image passes, from tiles (see tiling): without a face so far,
+    the full-range model's; then, beside the faces found, the short-range model's. Each has its own
+    gate (the photo's size; the faces' size): a gate on the photo's size alone for both, 768 px,
+    dropped faces of the same size in pixels on a smaller photo."""
     new = []
     if not found:
         new = _confirmed(image, registry, mesh_name,
@@ -239,29 +239,34 @@ def _confirmed(image, registry, mesh_name, candidates, max_unsure=None):
     unsure = sorted((face for face in candidates if not face.sure), key=lambda f: f.score, reverse=True)
     unsure = unsure[:MAX_UNSURE if max_unsure is None else max_unsure]
     for face in [face for face in candidates if face.sure] + unsure:
-        evidence = _confirm(image, face, registry, mesh_name, roi_margin, min_flag, input_size)
+        evidence, region = _confirm(image, face, registry, mesh_name, roi_margin, min_flag, input_size)
         if evidence is None:
-            evidence = _confirmed_in_mirror(image, mirrored, face, registry, mesh_name, roi_margin, min_flag,
-                                            input_size)
+            evidence = _confirmed_in_mirror(image, mirrored, face, region, registry, mesh_name, roi_margin,
+                                            min_flag, input_size)
         if evidence is not None:
             confirmed.append(evidence)
     return confirmed
 
 
 def _confirm(image, face, registry, mesh_name, roi_margin, min_flag, input_size):
-    """FaceEvidence if the mesh's face flag (and, where needed, the second look) confirms the face."""
+    """(FaceEvidence or None: whether the mesh's face flag, and where needed the second look, confirm
+    the face; the region the mesh looked at)."""
     geometry = crop_geometry(face, roi_margin, input_size)
     region = cut_square(image, geometry)
     mesh = run_mesh(region, roi_margin, registry, mesh_name)
     evidence = FaceEvidence(face, mesh, region, geometry, image, roi_margin)
     if mesh.face_flag >= min_flag and face.sure and (face.score >= CERTAIN_SCORE or upright_turn(face) == 0):
-        return evidence
-    if mesh.face_flag >= (RETRY_FLAG if face.sure else min_flag):
-        return second_look(evidence, registry, min_flag)
-    return None
+        return evidence, region
+    if mesh.face_flag >= _retry_flag(face, min_flag):
+        return second_look(evidence, registry, min_flag), region
+    return None, region
 
 
-def _confirmed_in_mirror(image, mirrored, face, registry, mesh_name, roi_margin, min_flag, input_size):
+def _retry_flag(face, min_flag):
+    return RETRY_FLAG if face.sure else min_flag
+
+
+def _confirmed_in_mirror(image, mirrored, face, region, registry, mesh_name, roi_margin, min_flag, input_size):
     """The face confirmed on the mirrored photo, when the photo itself did not confirm it; None otherwise.
 
     Neither model is symmetric: on the same region the mesh's flag can be 0.00 one way and 0.59 the
@@ -269,14 +274,16 @@ def _confirmed_in_mirror(image, mirrored, face, registry, mesh_name, roi_margin,
     found in a photo could be lost in its mirror image and the reverse (eval set mirrored: recall
     0.895 against 0.982). A face is one if either way confirms it, which is the same decision on
     the photo and on its mirror image. Only candidates the photo rejects pay for it: a mesh run on
-    the mirrored region (and the mirrored photo, once). The face the mirror confirms is placed by that
-    mesh and mapped back (box mirrored, sides swapped), and its evidence is the mesh run on the
-    photo at that place: mesh points carry the subject's left and right, so the mirror's cannot be
-    used as they are."""
+    the mirrored region, and where its flag passes, the confirmation on the mirrored photo (made
+    once). The face the mirror confirms is placed by that mesh and mapped back (box mirrored, sides
+    swapped); its evidence is the mesh run on the photo at that place (mesh points carry the
+    subject's left and right, so the mirror's cannot be used as they are)."""
+    if run_mesh(ImageOps.mirror(region), roi_margin, registry, mesh_name).face_flag < _retry_flag(face, min_flag):
+        return None  # the common case: junk both ways
     if not mirrored:
         mirrored.append(ImageOps.mirror(image))
-    found = _confirm(mirrored[0], _mirror_face(face, image.width), registry, mesh_name, roi_margin, min_flag,
-                     input_size)
+    found, _ = _confirm(mirrored[0], _mirror_face(face, image.width), registry, mesh_name, roi_margin, min_flag,
+                        input_size)
     if found is None:
         return None
     placed = replace(_mirror_face(mesh_face(found, face.score), image.width), sure=found.face.sure)
