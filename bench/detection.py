@@ -9,6 +9,12 @@ centre lies in an ignored region counts neither way.
     .venv/bin/python bench/detection.py                       # this tree's service, MediaPipe full range alone
     .venv/bin/python bench/detection.py --baseline main       # and the service as of a git ref, interleaved
     .venv/bin/python bench/detection.py --peers mtcnn         # and MTCNN (pip install mtcnn lz4 joblib)
+    .venv/bin/python bench/detection.py --variants            # the same scenes mirrored and rescaled
+    .venv/bin/python bench/detection.py --variants --baseline main   # ... for this tree and the ref
+
+--variants: detection should not depend on which way a photo faces or on its size, and a set this
+small can be fitted by accident; each variant (mirrored, resized with LANCZOS, labels following)
+is one more photo set of the same scenes.
 """
 import argparse
 import json
@@ -43,6 +49,26 @@ def match(detections, faces, ignore):
         elif not any(g[0] <= cx <= g[2] and g[1] <= cy <= g[3] for g in ignore):
             false += 1
     return hits, false
+
+
+VARIANTS = (("as is", 1.0, False), ("mirrored", 1.0, True), ("x0.7", 0.7, False), ("x1.5", 1.5, False),
+            ("mirrored x0.5", 0.5, True))
+
+
+def variant(scene, factor, mirror):
+    """The scene resized by `factor` and/or mirrored left to right, its labels following."""
+    from PIL import Image, ImageOps
+
+    def boxes(items):
+        items = [[v * factor for v in box] for box in items]
+        return [[width - b[2], b[1], width - b[0], b[3]] for b in items] if mirror else items
+    image = scene.image
+    if factor != 1:
+        image = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))),
+                             Image.Resampling.LANCZOS)
+    width = image.width
+    return type(scene)(scene.name, scene.kind, ImageOps.mirror(image) if mirror else image, boxes(scene.faces),
+                       boxes(scene.ignore))
 
 
 def service_detector(code_root):
@@ -128,12 +154,13 @@ class Baseline:
     """The service as of git ref `ref` (its `ananacare` exported to a temp folder) in a child process
     of this script, detecting on request, so its runs interleave with this tree's."""
 
-    def __init__(self, ref):
+    def __init__(self, ref, factor=1.0, mirror=False):
         self.folder = tempfile.TemporaryDirectory(prefix="ananacare-baseline-")
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "ananacare"], check=True,
                                  capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", self.folder.name], input=archive, check=True)
-        self.child = subprocess.Popen([sys.executable, __file__, "--code", self.folder.name, "--serve"],
+        self.child = subprocess.Popen([sys.executable, __file__, "--code", self.folder.name, "--serve",
+                                       "--variant", f"{factor},{int(mirror)}"],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       text=True)
 
@@ -185,17 +212,24 @@ def main():
     parser.add_argument("--peers", default="full_range", help="comma-separated: " + ", ".join(DETECTORS))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--per-photo", action="store_true")
+    parser.add_argument("--variants", action="store_true",
+                        help="recall, precision and exact counts on the scenes mirrored and rescaled (peers skipped)")
     parser.add_argument("--code", help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--variant", default="1,0", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     sys.path[:0] = [str(ROOT / "bench")]
     from eval_set import build
     scenes = build()
     if args.serve:  # the baseline's child process
-        serve(args.code, scenes)
+        factor, mirror = args.variant.split(",")
+        serve(args.code, [variant(scene, float(factor), mirror == "1") for scene in scenes])
         return
 
+    if args.variants:
+        variants(args.baseline, scenes, args.repeats)
+        return
     results = {}
     if args.baseline:
         baseline = Baseline(args.baseline)
@@ -228,6 +262,32 @@ def main():
             cells = [f"{r[i][3]}/{r[i][2]} +{r[i][4]} ({r[i][6] * 1000:.0f})" for r in results.values()]
             print(f"{scene.name:28} " + "  ".join(f"{c:>18}" for c in cells))
         print(" " * 29 + "  ".join(f"{n[:18]:>18}" for n in names))
+
+
+def variants(ref, scenes, repeats):
+    """One line per variant (and per side with a baseline ref), photos missed or with a false face listed."""
+    baseline = None
+    detect = service_detector(ROOT)
+    try:
+        print(f"{'variant':14} {'code':10} {'recall':>7} {'precision':>9} {'exact':>7} {'false':>5} {'median ms':>9}  misses")
+        for label, factor, mirror in VARIANTS:
+            changed = [variant(scene, factor, mirror) for scene in scenes]
+            if ref:  # a child per variant: it builds its scenes itself
+                if baseline:
+                    baseline.close()
+                baseline = Baseline(ref, factor, mirror)
+                sides = dict(zip((ref, "this tree"), interleaved(baseline, detect, changed, repeats)))
+            else:
+                sides = {"this tree": evaluate(detect, changed, repeats)}
+            for code, rows in sides.items():
+                s = summary(rows)
+                misses = ", ".join(f"{r[0]} -{r[2] - r[3]}" + (f" +{r[4]}" if r[4] else "")
+                                   for r in rows if r[3] < r[2] or r[4])
+                print(f"{label:14} {code[:10]:10} {s['recall']:7.3f} {s['precision']:9.3f} {s['exact']:3}/{s['photos']:<3} "
+                      f"{s['false']:5} {s['median_ms']:9.1f}  {misses}")
+    finally:
+        if baseline:
+            baseline.close()
 
 
 if __name__ == "__main__":
