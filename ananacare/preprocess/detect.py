@@ -110,10 +110,11 @@ def decode_boxes(regressors, raw_scores, anchors, input_size, min_score):
 
 
 def _iou(box, boxes):
-    x1 = np.maximum(box[0], boxes[:, 0])
-    y1 = np.maximum(box[1], boxes[:, 1])
-    x2 = np.minimum(box[2], boxes[:, 2])
-    y2 = np.minimum(box[3], boxes[:, 3])
+    """IoU of one box (or of each of N boxes, shape N x 1 x 4) with every box of `boxes` (M x 4)."""
+    x1 = np.maximum(box[..., 0], boxes[:, 0])
+    y1 = np.maximum(box[..., 1], boxes[:, 1])
+    x2 = np.minimum(box[..., 2], boxes[:, 2])
+    y2 = np.minimum(box[..., 3], boxes[:, 3])
     inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
     area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
     return inter / np.maximum(area(box) + area(boxes) - inter, 1e-9)
@@ -207,7 +208,7 @@ def detect_in_input(pixels, registry, name, turns=(0,), low_score=None, scale=1.
             unsure = ~sure
             if found:
                 kept = np.stack([box for box, _, _ in found])
-                unsure &= np.array([_iou(box, kept).max() <= iou for box in boxes])
+                unsure &= _iou(boxes[:, np.newaxis, :], kept).max(axis=1) <= iou
             found += weighted_nms(boxes[unsure], keypoints[unsure], scores[unsure], iou)
         for box, points, score in found:
             face = _face_back(box, points, score, back, offset, scale, degrees, score >= min_score)
