@@ -11,16 +11,22 @@ from PIL import Image
 
 from .detect import QUARTER_TURNS, detect_in_input, merge_faces
 
-# Without a face found, the full-range model runs on GRID x GRID tiles in every quarter turn: the
-# photo zoomed to GRID inputs overlapping by a quarter (624 px) on its long side, whatever its size,
-# so a face keeps the same size in the tiles as long as the photo does not shrink below that. A
-# photo under MIN_GRID_SIDE (three inputs) has none, as before under 576 px: not measured further
-# (the six faces on the photo at x0.5, 500 px, stay unfound). Before, the grid had 2 to 4 tiles a side by
-# the photo's size and only photos from 768 px had any: the same six 45 px faces were found on a
-# 1000 px photo (30 px in the tiles) and none of them on it resized to 700 px, nor at 21 px in the
-# tiles (bench/detection.py --variants, x0.7: recall 0.860 -> 0.965, no false face).
+# Without a face found, the full-range model runs on GRID x GRID tiles: the photo zoomed to GRID
+# inputs overlapping by a quarter (624 px) on its long side, whatever its size, so a face keeps the
+# same size in the tiles as long as the photo does not shrink below that. A photo under
+# MIN_GRID_SIDE (three inputs) has none (the six faces on the photo at x0.5, 500 px, stay unfound).
+# Before, the grid had 2 to 4 tiles a side by the photo's size and only photos from 768 px had any:
+# the same six 45 px faces were found on a 1000 px photo (30 px in the tiles) and none of them on it
+# resized to 700 px, nor at 21 px in the tiles (bench/detection.py --variants, x0.7: recall 0.860
+# -> 0.965, no false face).
 GRID = 4
 MIN_GRID_SIDE = 576
+# The tiles run in every quarter turn on a photo from SIDEWAYS_MIN_SIDE (a phone's photo sent
+# without its EXIF turn is large), upright only under it: 16 runs instead of 64 on a small photo
+# without a face (coffee, 600 px: 229 -> 96 ms; the eval set's median photo 86 -> 77 ms, 1.95x ->
+# 1.72x the detection before issue 15; recall unchanged on every --variants row). A sideways small
+# photo whose faces are all too small for the whole-image passes is not searched.
+SIDEWAYS_MIN_SIDE = 768
 # Beside faces found (a group photo with people near and far), tiles of the short-range model look
 # for faces down to HALF_THE_SMALLEST of the smallest face found: people up to twice as far away
 # as the furthest one found.
@@ -67,11 +73,13 @@ def detect_small_candidates(image, registry, detectors, zoom, iou_threshold=0.3,
 
 
 def candidates_without_faces(image, registry, full_range, low_score):
-    """The full-range model on GRID x GRID tiles (fewer on a smaller photo), in every quarter turn."""
+    """The full-range model on GRID x GRID tiles (fewer on a smaller photo), in every quarter turn
+    from SIDEWAYS_MIN_SIDE, upright only under it."""
     if max(image.size) < MIN_GRID_SIDE:
         return []
     zoom = registry.get(full_range).input_size[0] * (GRID - (GRID - 1) * 0.25) / max(image.size)
-    return detect_small_candidates(image, registry, [full_range], zoom, low_score=low_score)
+    turns = QUARTER_TURNS if max(image.size) >= SIDEWAYS_MIN_SIDE else (0,)
+    return detect_small_candidates(image, registry, [full_range], zoom, low_score=low_score, turns=turns)
 
 
 def candidates_beside(image, registry, detectors, faces, turns, low_score):
