@@ -23,6 +23,7 @@ from pathlib import Path
 from common import ROOT, median_ms, p95_ms, print_table, timed
 
 from ananacare.image_cache import encode_crop
+from ananacare.image_cache.base import EncodedSkin
 from ananacare.models import ModelRegistry, load_specs
 from ananacare.preprocess import PipelineSettings, validate_image
 from photos import encode, large_selfie
@@ -33,7 +34,8 @@ SIZES = (1, 12, 24)
 
 
 def bare_pipeline(photos, repeats):
-    """The pipeline as functions, in this process: validate_image + encoding the crop."""
+    """The pipeline as functions, in this process: validate_image + encoding the crop and the skin
+    crop (what the store writes; the endpoint's store step is then only the I/O)."""
     registry = ModelRegistry(load_specs(), threads=1)  # as a gunicorn worker of 2 on 2 cores
     registry.load_all()
     settings = PipelineSettings()
@@ -41,6 +43,8 @@ def bare_pipeline(photos, repeats):
     def run(data):
         result = validate_image(data, registry, settings)
         encode_crop(result.crop)
+        if result.skin_crop is not None:
+            EncodedSkin.of(result.skin_crop)
 
     return {mp: timed(lambda data=data: run(data), repeats) for mp, data in photos.items()}
 

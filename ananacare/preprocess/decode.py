@@ -241,6 +241,14 @@ _TO_STORED = {
 _JPEG_SCALES = (1 / 8, 1 / 4, 1 / 2, 1)
 
 
+def region_scale(decoded, wanted, slack=1.0):
+    """The scale a second decode of the photo would have to give `wanted` decoded pixels per source
+    pixel, or `wanted` / `slack` at the least: a JPEG's smallest DCT scale reaching that, else 1."""
+    if decoded.format != "JPEG":
+        return 1.0
+    return next((s for s in _JPEG_SCALES if s >= min(wanted / slack, 1) - 1e-9), 1.0)
+
+
 def decode_region(data, decoded, box, scale, max_decode_bytes):
     """The upright region `box` (left, top, right, bottom in source pixels) of the photo decoded
     again at `scale` or more decoded pixels per source pixel (JPEG: the smallest DCT scale reaching
@@ -253,7 +261,7 @@ def decode_region(data, decoded, box, scale, max_decode_bytes):
         image = Image.open(io.BytesIO(data), formats=[decoded.format])
         stored_w, stored_h = image.size
         if decoded.format == "JPEG":
-            factor = next(s for s in _JPEG_SCALES if s >= min(scale, 1) - 1e-9)
+            factor = region_scale(decoded, scale)
             image.draft(None, (math.ceil(stored_w * factor), math.ceil(stored_h * factor)))
         if decode_cost(decoded.format, image)[0] > max_decode_bytes:
             return None
