@@ -13,7 +13,7 @@ from PIL import Image, ImageOps
 
 from ananacare.preprocess import PipelineSettings, validate_image
 from ananacare.preprocess.crop import cut_square
-from ananacare.preprocess.decode import decode_image
+from ananacare.preprocess.decode import DecodedImage, decode_image, region_scale
 from ananacare.preprocess import pipeline
 from ananacare.preprocess.pipeline import cut_skin_crop
 from photos import encode, photo, with_orientation
@@ -85,3 +85,10 @@ def test_a_second_decode_over_the_memory_budget_keeps_the_working_pixels(registr
     # 4000 x 3000 x 4 bytes = 46 MiB at full scale; a 40 MiB budget refuses it
     skin = cut_skin_crop(data, decoded, geometry, 1024, 40 * 1048576)
     assert skin.width == round(geometry.side)
+
+
+@pytest.mark.parametrize("fmt, wanted, scale", [("JPEG", 0.45, 0.5), ("JPEG", 0.62, 0.5), ("JPEG", 0.7, 1.0),
+                                                ("JPEG", 0.1, 0.125), ("PNG", 0.3, 1.0), ("WEBP", 0.5, 1.0)])
+def test_a_second_decode_takes_the_smallest_scale_within_reach_of_the_side_wanted(fmt, wanted, scale):
+    decoded = DecodedImage(Image.new("RGB", (8, 8)), fmt, (4000, 3000), "RGB", 1)
+    assert region_scale(decoded, wanted, slack=1.25) == scale  # a JPEG's DCT scales; others decode whole
