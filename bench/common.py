@@ -1,5 +1,7 @@
 """Shared bench helpers: timing loops, medians, the tests' photo builders, a printed table."""
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,3 +48,29 @@ def loaded_app():
     app = create_app({"CACHE_DIR": tempfile.mkdtemp(prefix="bench-crops-")})
     load_models(app)
     return app
+
+
+class RefChild:
+    """A git ref's `ananacare` (exported to a temp folder) run by `script --code FOLDER --serve` in a
+    child process: one request line in, one JSON line out, so its runs interleave with this tree's."""
+
+    def __init__(self, ref, script, *extra):
+        self.folder = tempfile.TemporaryDirectory(prefix="ananacare-baseline-")
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "ananacare"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", self.folder.name], input=archive, check=True)
+        self.child = subprocess.Popen([sys.executable, script, "--code", self.folder.name, "--serve", *extra],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      text=True)
+
+    def ask(self, line):
+        """Send one request line; the child's JSON answer."""
+        self.child.stdin.write(f"{line}\n")
+        self.child.stdin.flush()
+        return json.loads(self.child.stdout.readline())
+
+    def close(self):
+        """Stop the child and remove the exported code."""
+        self.child.stdin.close()
+        self.child.wait()
+        self.folder.cleanup()

@@ -20,11 +20,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from common import RefChild
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,30 +150,15 @@ def summary(rows):
             "mean_ms": statistics.mean(r[6] for r in rows) * 1000}
 
 
-class Baseline:
-    """The service as of git ref `ref` (its `ananacare` exported to a temp folder) in a child process
-    of this script, detecting on request, so its runs interleave with this tree's."""
+class Baseline(RefChild):
+    """The service as of git ref `ref` in a child process of this script, detecting on request."""
 
     def __init__(self, ref, factor=1.0, mirror=False):
-        self.folder = tempfile.TemporaryDirectory(prefix="ananacare-baseline-")
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "ananacare"], check=True,
-                                 capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", self.folder.name], input=archive, check=True)
-        self.child = subprocess.Popen([sys.executable, __file__, "--code", self.folder.name, "--serve",
-                                       "--variant", f"{factor},{int(mirror)}"],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                      text=True)
+        super().__init__(ref, __file__, "--variant", f"{factor},{int(mirror)}")
 
     def detect(self, index):
-        self.child.stdin.write(f"{index}\n")
-        self.child.stdin.flush()
-        boxes, seconds = json.loads(self.child.stdout.readline())
+        boxes, seconds = self.ask(index)
         return boxes, seconds
-
-    def close(self):
-        self.child.stdin.close()
-        self.child.wait()
-        self.folder.cleanup()
 
 
 def serve(code, scenes):
@@ -269,7 +254,8 @@ def variants(ref, scenes, repeats):
     baseline = None
     detect = service_detector(ROOT)
     try:
-        print(f"{'variant':14} {'code':10} {'recall':>7} {'precision':>9} {'exact':>7} {'false':>5} {'median ms':>9}  misses")
+        print(f"{'variant':14} {'code':10} {'recall':>7} {'precision':>9} {'exact':>7} {'false':>5} "
+              f"{'median ms':>9}  misses")
         for label, factor, mirror in VARIANTS:
             changed = [variant(scene, factor, mirror) for scene in scenes]
             if ref:  # a child per variant: it builds its scenes itself
@@ -283,8 +269,8 @@ def variants(ref, scenes, repeats):
                 s = summary(rows)
                 misses = ", ".join(f"{r[0]} -{r[2] - r[3]}" + (f" +{r[4]}" if r[4] else "")
                                    for r in rows if r[3] < r[2] or r[4])
-                print(f"{label:14} {code[:10]:10} {s['recall']:7.3f} {s['precision']:9.3f} {s['exact']:3}/{s['photos']:<3} "
-                      f"{s['false']:5} {s['median_ms']:9.1f}  {misses}")
+                print(f"{label:14} {code[:10]:10} {s['recall']:7.3f} {s['precision']:9.3f} "
+                      f"{s['exact']:3}/{s['photos']:<3} {s['false']:5} {s['median_ms']:9.1f}  {misses}")
     finally:
         if baseline:
             baseline.close()

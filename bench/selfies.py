@@ -12,12 +12,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
-from common import ROOT
+from common import ROOT, RefChild
 
 from photos import encode, large_selfie, photo
 
@@ -48,27 +46,14 @@ def validator(code_root):
     return validate
 
 
-class Baseline:
-    """The ref's `ananacare` (exported to a temp folder) validating in a child process on request."""
+class Baseline(RefChild):
+    """The ref's `ananacare` validating in a child process of this script on request."""
 
     def __init__(self, ref):
-        self.folder = tempfile.TemporaryDirectory(prefix="ananacare-baseline-")
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "ananacare"], check=True,
-                                 capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", self.folder.name], input=archive, check=True)
-        self.child = subprocess.Popen([sys.executable, __file__, "--code", self.folder.name, "--serve"],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                      text=True)
+        super().__init__(ref, __file__)
 
     def validate(self, label):
-        self.child.stdin.write(label + "\n")
-        self.child.stdin.flush()
-        return tuple(json.loads(self.child.stdout.readline()))
-
-    def close(self):
-        self.child.stdin.close()
-        self.child.wait()
-        self.folder.cleanup()
+        return tuple(self.ask(label))
 
 
 def serve(code):

@@ -18,7 +18,8 @@ _SRGB_TO_LINEAR = np.where(_LEVELS <= 0.04045, _LEVELS / 12.92, ((_LEVELS + 0.05
 
 def srgb_to_lab(pixels, dtype=np.float64):
     """N x 3 uint8 sRGB -> N x 3 CIE L*a*b* (D65); float32 is about 3x faster and within 1e-4."""
-    xyz = _SRGB_TO_LINEAR.astype(dtype)[np.asarray(pixels, dtype=np.uint8)] @ (_SRGB_TO_XYZ.T / _D65_WHITE).astype(dtype)
+    linear = _SRGB_TO_LINEAR.astype(dtype)[np.asarray(pixels, dtype=np.uint8)]
+    xyz = linear @ (_SRGB_TO_XYZ.T / _D65_WHITE).astype(dtype)
     f = np.cbrt(xyz)
     low = xyz <= (6 / 29) ** 3  # the linear toe near black: rare on a face, so patched in place
     if low.any():
