@@ -4,6 +4,7 @@ One function each, so the blueprints and `flask analyze` run the same code. It w
 and the calling tenant (ananacare.tenancy), never on a request; the current app's registry, crop
 store and settings are used. Every crop is stored and looked up in its tenant's namespace.
 """
+import logging
 import math
 
 from flask import current_app
@@ -17,6 +18,8 @@ from .preprocess import PipelineSettings, analyze_crop, validate_image
 from .preprocess.landmarks import Mesh
 from .skin import CONCERNS, analyze_skin
 from .skin.heatmaps import render_heatmap
+
+log = logging.getLogger(__name__)
 
 
 def pipeline_settings(profile=None):
@@ -57,18 +60,23 @@ def analyze_upload(data, tenant, models=None, profile=None):
     answer waits until the crop is stored (its image_id is usable at once)."""
     settings = pipeline_settings(profile)
     validation, stored = _validate_and_start_storing(data, tenant, settings)
+    if validation.crop is None:
+        raise ApiError("no_face_detected", "No face was found in the photo.", 422,
+                       {"checks": [check.to_dict() for check in validation.checks]})
     try:
-        if validation.crop is None:
-            raise ApiError("no_face_detected", "No face was found in the photo.", 422,
-                           {"checks": [check.to_dict() for check in validation.checks]})
         with current_timer().stage("analyze"):
             results, unavailable = analyze_crop(validation.crop, model_registry(), settings.crop_margin, models,
                                                 math.degrees(validation.geometry.angle), validation.mesh)
         with current_timer().stage("skin"):
             results["skin"] = skin_results(validation.crop, validation.skin_crop, validation.mesh)
-    finally:
-        with current_timer().stage("store"):
+    except Exception:
+        try:  # the crop is valid and stored as validate would; the analysis's error is the answer
             stored()
+        except Exception:
+            log.warning("storing the crop failed beside a failed analysis", exc_info=True)
+        raise
+    with current_timer().stage("store"):
+        stored()
     return {"image_id": validation.image_id, "validation": validation.to_dict(), "results": results,
             "unavailable": unavailable}
 

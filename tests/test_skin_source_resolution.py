@@ -13,7 +13,7 @@ from PIL import Image, ImageOps
 
 from ananacare.preprocess import PipelineSettings, validate_image
 from ananacare.preprocess.crop import cut_square
-from ananacare.preprocess.decode import DecodedImage, decode_image, region_scale
+from ananacare.preprocess.decode import DecodedImage, decode_image, decode_region, region_scale
 from ananacare.preprocess import pipeline
 from ananacare.preprocess.pipeline import cut_skin_crop
 from photos import encode, photo, with_orientation
@@ -92,3 +92,15 @@ def test_a_second_decode_over_the_memory_budget_keeps_the_working_pixels(registr
 def test_a_second_decode_takes_the_smallest_scale_within_reach_of_the_side_wanted(fmt, wanted, scale):
     decoded = DecodedImage(Image.new("RGB", (8, 8)), fmt, (4000, 3000), "RGB", 1)
     assert region_scale(decoded, wanted, slack=1.25) == scale  # a JPEG's DCT scales; others decode whole
+
+
+@pytest.mark.parametrize("size", [(4000, 3000), (4001, 3001), (4031, 3023)])
+@pytest.mark.parametrize("wanted", [0.5, 0.25, 0.125])
+def test_the_second_decode_decodes_at_the_scale_asked_on_odd_sides_too(size, wanted):
+    # Pillow takes the draft scale as min(w // width, h // height): a size asked rounded up decoded
+    # an odd-sided photo at twice the scale (4x the pixels and memory)
+    data = encode(Image.new("RGB", size, (120, 130, 120)), "JPEG", quality=80)
+    decoded = DecodedImage(Image.new("RGB", (8, 8)), "JPEG", size, "RGB", 1)
+    region, _, ratios = decode_region(data, decoded, (100, 100, 300, 300), wanted, 224 * 1048576)
+    assert ratios == pytest.approx((wanted, wanted), rel=0.01)
+    assert region.width == pytest.approx(200 * wanted, abs=2)

@@ -10,6 +10,7 @@ import hashlib
 import io
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 
@@ -209,6 +210,7 @@ def run_blocking(function, *args):
 
 
 _threads = None
+_threads_lock = threading.Lock()
 
 
 def start_blocking(function, *args):
@@ -226,9 +228,10 @@ def start_blocking(function, *args):
 
         return gevent.get_hub().threadpool.spawn(function, *args).get
     global _threads
-    if _threads is None:
-        from concurrent.futures import ThreadPoolExecutor
-        _threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="crop-store")
+    with _threads_lock:
+        if _threads is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="crop-store")
     return _threads.submit(function, *args).result
 
 

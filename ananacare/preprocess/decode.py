@@ -262,7 +262,9 @@ def decode_region(data, decoded, box, scale, max_decode_bytes):
         stored_w, stored_h = image.size
         if decoded.format == "JPEG":
             factor = region_scale(decoded, scale)
-            image.draft(None, (math.ceil(stored_w * factor), math.ceil(stored_h * factor)))
+            # rounded down: Pillow takes the scale min(w // width, h // height), so a size rounded
+            # up on an odd side would decode at twice the scale
+            image.draft(None, (max(1, int(stored_w * factor)), max(1, int(stored_h * factor))))
         if decode_cost(decoded.format, image)[0] > max_decode_bytes:
             return None
         image.load()

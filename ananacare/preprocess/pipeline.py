@@ -129,9 +129,9 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
 
 
 def cut_skin_crop(data, decoded, geometry, max_side, max_decode_bytes):
-    """The crop's square (`geometry`, working coordinates) at the photo's source resolution, never
-    upsampled, side <= max_side: cut from the working image when it has (nearly) the pixels,
-    otherwise from the face's region of the photo decoded again at the scale the side needs."""
+    """The crop's square (`geometry`, working coordinates) at the photo's source resolution, side <=
+    max_side, never upsampled (but at least 16 px): cut from the working image when it has (nearly)
+    the pixels, otherwise from the face's region of the photo decoded again at the scale it needs."""
     source_side = geometry.side / decoded.scale
     size = int(max(16, min(round(source_side), max_side)))
     scale = region_scale(decoded, size / source_side, SECOND_DECODE_GAIN)
