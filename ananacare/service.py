@@ -34,8 +34,9 @@ def validate_and_store(data, tenant, profile=None):
 
 def _validate_and_store(data, tenant, settings):
     validation, stored = _validate_and_start_storing(data, tenant, settings)
-    with current_timer().stage("store"):
-        stored()
+    if validation.crop is not None:
+        with current_timer().stage("store"):
+            stored()
     return validation
 
 
