@@ -23,7 +23,7 @@ from ananacare.preprocess import PipelineSettings, validate_image
 from ananacare.preprocess.decode import decode_image
 from ananacare.preprocess.pipeline import cut_skin_crop
 from ananacare.skin import CONCERNS, pixels_per_mm
-from ananacare.skin.analysis import build_face
+from ananacare.skin.analysis import build_face, measure_concern
 from photos import encode, large_selfie, photo
 
 
@@ -51,8 +51,8 @@ def main():
         face, _, _ = build_face(skin, points, scale["px_per_mm"])
         steps = {"scale (iris model, both eyes)": timed(lambda: pixels_per_mm(skin, points, registry, "iris"), n),
                  "regions + skin mask + L*a*b*": timed(lambda: build_face(skin, points, scale["px_per_mm"]), n)}
-        for name, (measure, _) in CONCERNS.items():
-            steps[f"concern: {name}"] = timed(lambda m=measure: m(face), n)
+        for name in CONCERNS:
+            steps[f"concern: {name}"] = timed(lambda name=name: measure_concern(name, face), n)
         image_id = client.post("/api/validate/image", data=data, content_type="image/jpeg").get_json()["image_id"]
         steps["analyze/by-id through the app"] = timed(
             lambda: client.post("/api/analyze/by-id", json={"image_id": image_id}), n)

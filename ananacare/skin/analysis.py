@@ -14,16 +14,18 @@ from .filters import binary_fill_holes, label
 from .regions import MIN_COVERAGE, classify_skin, coverage_reason, region_masks, region_polygons, skin_reference
 from .scale import pixels_per_mm
 
+# name -> (module, needs source resolution, needs colour). Each module has MIN_PX_PER_MM and
+# measure(face, heatmap) -> (result, heatmap or None); measure_concern checks what they need.
 CONCERNS = {
-    "wrinkles": (wrinkles.measure, True),
-    "spots": (spots.measure, True),
-    "pores": (pores.pores, True),
-    "texture": (texture.texture, True),
-    "redness": (redness.measure, False),
-    "dark_circles": (dark_circles.measure, False),
-    "shine": (shine.measure, False),
-    "tone": (tone.measure, False),
-}  # name -> (measure(face, heatmap), needs source resolution)
+    "wrinkles": (wrinkles, True, False),
+    "spots": (spots, True, False),
+    "pores": (pores, True, False),
+    "texture": (texture, True, False),
+    "redness": (redness, False, True),
+    "dark_circles": (dark_circles, False, True),
+    "shine": (shine, False, False),
+    "tone": (tone, False, True),
+}
 MIN_REGION_PIXELS = 16
 MAX_FEATURE_MM = 12.0  # enclosed non-skin blobs up to this size are skin features (spots, moles)
 PAD_PX = 8
@@ -97,6 +99,19 @@ def build_face(image, points, px_per_mm):
     return face, chroma, coverage
 
 
+def measure_concern(name, face, heatmap=False, source_resolution=True):
+    """(result, heatmap or None) of one concern, or why it cannot be measured on this face: pixels
+    not at the source's resolution, no colour, or fewer px/mm than the concern's minimum."""
+    module, needs_resolution, needs_colour = CONCERNS[name]
+    if needs_resolution and not source_resolution:
+        return unavailable("source_resolution_not_stored"), None
+    if needs_colour and face.lab_half is None:
+        return unavailable("no_colour"), None
+    if face.px_per_mm < module.MIN_PX_PER_MM:
+        return unavailable("resolution_too_low", module.MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
+    return module.measure(face, heatmap)
+
+
 def analyze_skin(image, points, scale=None, concerns=None, heatmaps=False, source_resolution=True,
                  registry=None, iris_name=None):
     """The skin result (and {concern: heatmap} in the image's pixels when `heatmaps`).
@@ -116,17 +131,13 @@ def analyze_skin(image, points, scale=None, concerns=None, heatmaps=False, sourc
         body["reason"] = "no_skin_pixels"
         return (body, maps) if heatmaps else body
     for name in names:
-        measure, needs_resolution = CONCERNS[name]
-        if needs_resolution and not source_resolution:
-            body["concerns"][name] = unavailable("source_resolution_not_stored")
-            continue
-        body["concerns"][name], maps[name] = measure(face, heatmaps)
+        body["concerns"][name], maps[name] = measure_concern(name, face, heatmaps, source_resolution)
     colour = face.lab_half is not None
     body["available"] = colour
     if not colour:
         body["reason"] = "no_colour"
     else:
-        tone_result = body["concerns"].get("tone") or tone.measure(face)[0]
+        tone_result = body["concerns"].get("tone") or measure_concern("tone", face)[0]
         if tone_result.get("available"):
             body["regions"] = tone_result["regions"]
             every = np.concatenate([face.lab_half[face.measured[n][::2, ::2] & ~face.highlight[::2, ::2]]

@@ -89,11 +89,7 @@ def union(face, names):
 
 def window(face, names, pad_px):
     """Slices of the bounding box of the named measured regions, padded: where a concern works."""
-    union = np.zeros(face.relative.shape, dtype=bool)
-    for name in names:
-        if name in face.measured:
-            union |= face.measured[name]
-    ys, xs = np.nonzero(union)
+    ys, xs = np.nonzero(union(face, names))
     if not len(ys):
         return None
     pad = int(np.ceil(pad_px))

@@ -25,10 +25,6 @@ def _kind(da, db):
 
 def measure(face, heatmap=False):
     """The dark-circle concern (heatmap: L* deficit under the eyes against the cheeks)."""
-    if face.lab_half is None:
-        return unavailable("no_colour"), None
-    if face.px_per_mm < MIN_PX_PER_MM:
-        return unavailable("resolution_too_low", MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
     lab, regions, deltas = face.lab_half, {}, []
     for side in ("right", "left"):
         under, cheek = f"{side}_under_eye", f"{side}_cheek"

@@ -17,10 +17,6 @@ REGIONS = ("forehead", "nose", "chin", "right_cheek", "left_cheek")
 
 def measure(face, heatmap=False):
     """The redness concern (heatmap: a* above the baseline)."""
-    if face.lab_half is None:
-        return unavailable("no_colour"), None
-    if face.px_per_mm < MIN_PX_PER_MM:
-        return unavailable("resolution_too_low", MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
     masks = {name: face.measured[name][::2, ::2] & ~face.highlight[::2, ::2]
              for name in REGIONS if name in face.measured}
     if not masks:

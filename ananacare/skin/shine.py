@@ -26,8 +26,6 @@ def _share(face, names):
 
 def measure(face, heatmap=False):
     """The shine concern (heatmap: highlight pixels in the T-zone and on the cheeks)."""
-    if face.px_per_mm < MIN_PX_PER_MM:
-        return unavailable("resolution_too_low", MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
     t_zone, t_mask = _share(face, T_ZONE)
     cheeks, c_mask = _share(face, CHEEKS)
     if t_zone is None:

@@ -10,7 +10,7 @@ their shadow). Reported: spots per cm^2 (raw value), their area share (%), per r
 """
 import numpy as np
 
-from .common import masked_blur, region_area_cm2, result, sigma_px, unavailable
+from .common import masked_blur, region_area_cm2, result, sigma_px, unavailable, union
 from .filters import binary_opening, gaussian_filter, label
 
 METHOD = "dark_blobs_vs_surround (local background subtraction, 1-10 mm, round)"
@@ -58,12 +58,7 @@ def _spots(dark, face, measured):
 
 def measure(face, heatmap=False):
     """The spots concern (and its heatmap: darkness against the surround)."""
-    if face.px_per_mm < MIN_PX_PER_MM:
-        return unavailable("resolution_too_low", MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
-    measured = np.zeros(face.relative.shape, dtype=bool)
-    for name in REGIONS:
-        if name in face.measured:
-            measured |= face.measured[name]
+    measured = union(face, REGIONS)
     if not measured.any():
         return unavailable("no_region_measured"), None
     dark = darkness(face, face.skin)

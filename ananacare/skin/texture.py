@@ -6,23 +6,21 @@ import numpy as np
 from .common import place, result, sigma_px, unavailable, union, window
 from .filters import gaussian_filter
 
-TEXTURE_METHOD = "bandpass_roughness (std of G(0.1 mm) - G(1 mm))"
-TEXTURE_MIN_PX_PER_MM = 2.0
-TEXTURE_REGIONS = ("forehead", "nose", "chin", "right_cheek", "left_cheek")
+METHOD = "bandpass_roughness (std of G(0.1 mm) - G(1 mm))"
+MIN_PX_PER_MM = 2.0
+REGIONS = ("forehead", "nose", "chin", "right_cheek", "left_cheek")
 
 
-def texture(face, heatmap=False):
+def measure(face, heatmap=False):
     """The texture (roughness) concern (heatmap: the band-pass magnitude)."""
-    if face.px_per_mm < TEXTURE_MIN_PX_PER_MM:
-        return unavailable("resolution_too_low", TEXTURE_MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
-    box = window(face, TEXTURE_REGIONS, 4 * sigma_px(face, 1.0))
+    box = window(face, REGIONS, 4 * sigma_px(face, 1.0))
     if box is None:
         return unavailable("no_region_measured"), None
-    measured, relative = union(face, TEXTURE_REGIONS)[box], face.relative[box]
+    measured, relative = union(face, REGIONS)[box], face.relative[box]
     band = (gaussian_filter(relative, max(sigma_px(face, 0.1), 0.3))
             - gaussian_filter(relative, sigma_px(face, 1.0)))
     regions = {name: {"roughness": round(float(band[face.measured[name][box]].std()), 3)}
-               for name in TEXTURE_REGIONS if name in face.measured}
-    body = result(TEXTURE_METHOD, float(band[measured].std()), "% lightness", best=0.8, worst=4.0, regions=regions,
-                  minimum=TEXTURE_MIN_PX_PER_MM)
+               for name in REGIONS if name in face.measured}
+    body = result(METHOD, float(band[measured].std()), "% lightness", best=0.8, worst=4.0, regions=regions,
+                  minimum=MIN_PX_PER_MM)
     return body, (place(face, box, np.where(measured, np.abs(band), 0)) if heatmap else None)

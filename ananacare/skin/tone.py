@@ -48,10 +48,6 @@ def colour_summary(lab):
 
 def measure(face, heatmap=False):
     """The tone concern (heatmap: L* distance from the face's median skin lightness)."""
-    if face.lab_half is None:
-        return unavailable("no_colour"), None
-    if face.px_per_mm < MIN_PX_PER_MM:
-        return unavailable("resolution_too_low", MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
     parts = {name: face.lab_half[face.measured[name][::2, ::2] & ~face.highlight[::2, ::2]]
              for name in REGIONS if name in face.measured}
     parts = {name: lab for name, lab in parts.items() if len(lab) >= 4}

@@ -48,8 +48,6 @@ def valley_response(relative, face):
 
 def measure(face, heatmap=False):
     """The wrinkle concern on the face (and its heatmap: the valley response)."""
-    if face.px_per_mm < MIN_PX_PER_MM:
-        return unavailable("resolution_too_low", MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
     box = window(face, REGIONS, 4 * sigma_px(face, SCALES_MM[-1]))
     if box is None:
         return unavailable("no_region_measured"), None
