@@ -47,6 +47,13 @@ class CropGeometry:
         points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         return np.stack([a * points[:, 0] + b * points[:, 1] + c, d * points[:, 0] + e * points[:, 1] + f], 1)
 
+    def bounds(self, pad=2):
+        """(left, top, right, bottom) of the axis-aligned box the turned square can touch, padded by
+        `pad` pixels (unclipped: it may reach past the image)."""
+        reach = self.side * math.sqrt(2) / 2 + pad
+        cx, cy = self.center
+        return cx - reach, cy - reach, cx + reach, cy + reach
+
     def scaled(self, factor):
         """The same crop for an image `factor` times as large."""
         return CropGeometry((self.center[0] * factor, self.center[1] * factor), self.side * factor,
@@ -83,10 +90,9 @@ def cut_square(image, geometry):
 
 def _region_around(image, geometry):
     """The part of the image the rotated crop can touch, clipped to the image; None if outside."""
-    reach = geometry.side * math.sqrt(2) / 2 + 2
-    cx, cy = geometry.center
-    left, top = max(0, math.floor(cx - reach)), max(0, math.floor(cy - reach))
-    right, bottom = min(image.width, math.ceil(cx + reach)), min(image.height, math.ceil(cy + reach))
+    left, top, right, bottom = geometry.bounds()
+    left, top = max(0, math.floor(left)), max(0, math.floor(top))
+    right, bottom = min(image.width, math.ceil(right)), min(image.height, math.ceil(bottom))
     if right - left < 2 or bottom - top < 2:
         return None, None
     return image.crop((left, top, right, bottom)), (left, top)

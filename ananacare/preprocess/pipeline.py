@@ -5,8 +5,7 @@ range) -> confirm each face with the mesh model's face flag -> measure and check
 face -> square crop, and the same square at the photo's source resolution (the skin crop, side
 bounded by skin_max_side; decoded again when the working image was reduced) for skin analysis.
 """
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -132,18 +131,16 @@ def cut_skin_crop(data, decoded, geometry, max_side, max_decode_bytes):
     """The crop's square (`geometry`, working coordinates) at the photo's source resolution, side <=
     max_side, never upsampled (but at least 16 px): cut from the working image when it has (nearly)
     the pixels, otherwise from the face's region of the photo decoded again at the scale it needs."""
-    source_side = geometry.side / decoded.scale
-    size = int(max(16, min(round(source_side), max_side)))
-    scale = region_scale(decoded, size / source_side, SECOND_DECODE_GAIN)
+    source = geometry.scaled(1 / decoded.scale)  # the same square in source pixels
+    wanted = min(round(source.side), max_side)
+    scale = region_scale(decoded, wanted / source.side, SECOND_DECODE_GAIN)
     found = None
     if scale >= decoded.scale * SECOND_DECODE_GAIN:
-        cx, cy = geometry.center[0] / decoded.scale, geometry.center[1] / decoded.scale
-        reach = source_side * math.sqrt(2) / 2 + 2 / decoded.scale
-        found = decode_region(data, decoded, (cx - reach, cy - reach, cx + reach, cy + reach), scale,
-                              max_decode_bytes)
+        found = decode_region(data, decoded, source.bounds(2 / decoded.scale), scale, max_decode_bytes)
     if found is None:  # the working image has the pixels, or a second decode is over the budget
-        size = int(max(16, min(size, round(geometry.side))))
-        return cut_square(decoded.image, CropGeometry(geometry.center, geometry.side, geometry.angle, size))
-    region, (left, top), (rx, ry) = found
-    size = int(max(16, min(size, round(source_side * rx))))
-    return cut_square(region, CropGeometry((cx * rx - left, cy * ry - top), source_side * rx, geometry.angle, size))
+        image, local = decoded.image, geometry
+    else:
+        image, (left, top), (rx, ry) = found
+        local = CropGeometry((source.center[0] * rx - left, source.center[1] * ry - top), source.side * rx,
+                             geometry.angle, geometry.size)
+    return cut_square(image, replace(local, size=int(max(16, min(wanted, round(local.side))))))
