@@ -13,12 +13,12 @@ _SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
 
 
 _LEVELS = np.arange(256) / 255.0
-_SRGB_TO_LINEAR = np.where(_LEVELS <= 0.04045, _LEVELS / 12.92, ((_LEVELS + 0.055) / 1.055) ** 2.4)
+SRGB_TO_LINEAR = np.where(_LEVELS <= 0.04045, _LEVELS / 12.92, ((_LEVELS + 0.055) / 1.055) ** 2.4)
 
 
 def srgb_to_lab(pixels, dtype=np.float64):
     """N x 3 uint8 sRGB -> N x 3 CIE L*a*b* (D65); float32 is about 3x faster and within 1e-4."""
-    linear = _SRGB_TO_LINEAR.astype(dtype)[np.asarray(pixels, dtype=np.uint8)]
+    linear = SRGB_TO_LINEAR.astype(dtype)[np.asarray(pixels, dtype=np.uint8)]
     xyz = linear @ (_SRGB_TO_XYZ.T / _D65_WHITE).astype(dtype)
     f = np.cbrt(xyz)
     low = xyz <= (6 / 29) ** 3  # the linear toe near black: rare on a face, so patched in place
@@ -29,12 +29,6 @@ def srgb_to_lab(pixels, dtype=np.float64):
     lab[:, 1] = 500 * (f[:, 0] - f[:, 1])
     lab[:, 2] = 200 * (f[:, 1] - f[:, 2])
     return lab
-
-
-def lab_image(pixels):
-    """H x W x 3 uint8 sRGB -> H x W x 3 float L*a*b*."""
-    pixels = np.asarray(pixels, dtype=np.uint8)
-    return srgb_to_lab(pixels.reshape(-1, 3)).reshape(pixels.shape[:2] + (3,))
 
 
 def mean_chroma(pixels):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..preprocess.colour import _SRGB_TO_LINEAR
+from ..preprocess.colour import SRGB_TO_LINEAR
 from .filters import gaussian_filter
 
 SEVERITY = ((75, "none"), (50, "mild"), (25, "moderate"))  # score >= bound: band; below all: severe
@@ -134,7 +134,7 @@ def relative_lightness(rgb, skin):
     R > G > B, and a bright face clips red first (at +15 % the astronaut's cheeks do), which would
     flatten its relief; green carries most of the luminance and shows melanin and blood well.
     """
-    green = np.cbrt(_SRGB_TO_LINEAR.astype(np.float32)[rgb[..., 1]])
+    green = np.cbrt(SRGB_TO_LINEAR.astype(np.float32)[rgb[..., 1]])
     median = float(np.median(green[skin])) if skin.any() else float(green.mean())
     return (100 * green / max(median, 1e-3)).astype(np.float32)
 
