@@ -147,15 +147,19 @@ def turned_input(pixels, degrees):
     """The square detector input turned counterclockwise by `degrees`, the same size; and the
     function mapping points (N x 2) of the turned input back into the unturned one."""
     size = pixels.shape[0]
+    angle = np.radians(degrees)
+    cos, sin = np.cos(angle), np.sin(angle)
     if degrees % 90 == 0:
         turned = np.ascontiguousarray(np.rot90(pixels, degrees // 90))
         fit = 1.0
-    else:  # turned with its corners kept, then shrunk back to the input size
-        image = Image.fromarray(pixels).rotate(degrees, Image.Resampling.BILINEAR, expand=True)
-        fit = image.width / size
-        turned = np.asarray(image.resize((size, size), Image.Resampling.BILINEAR))
-    angle = np.radians(degrees)
-    cos, sin = np.cos(angle), np.sin(angle)
+    else:  # turned with its corners kept and shrunk back to the input size, in one affine resampling
+        fit = abs(cos) + abs(sin)
+        centre = size / 2
+        # each output point p is sampled at back(p): input = R(-degrees) (p - centre) fit + centre
+        a, b, d, e = fit * cos, -fit * sin, fit * sin, fit * cos
+        turned = np.asarray(Image.fromarray(pixels).transform(
+            (size, size), Image.Transform.AFFINE,
+            (a, b, centre - (a + b) * centre, d, e, centre - (d + e) * centre), Image.Resampling.BILINEAR))
 
     def back(points):
         # a counterclockwise turn maps (x, y) about the centre to (x cos + y sin, -x sin + y cos)
