@@ -248,14 +248,16 @@ def _confirmed(image, registry, mesh_name, candidates, max_unsure=None):
     return confirmed
 
 
-def _confirm(image, face, registry, mesh_name, roi_margin, min_flag, input_size):
+def _confirm(image, face, registry, mesh_name, roi_margin, min_flag, input_size, flag_enough=True):
     """(FaceEvidence or None: whether the mesh's face flag, and where needed the second look, confirm
-    the face; the FaceEvidence of the mesh's first look, confirmed or not)."""
+    the face; the FaceEvidence of the mesh's first look, confirmed or not). Without `flag_enough`
+    every face takes the second look."""
     geometry = crop_geometry(face, roi_margin, input_size)
     region = cut_square(image, geometry)
     mesh = run_mesh(region, roi_margin, registry, mesh_name)
     evidence = FaceEvidence(face, mesh, region, geometry, image, roi_margin)
-    if mesh.face_flag >= min_flag and face.sure and (face.score >= CERTAIN_SCORE or upright_turn(face) == 0):
+    if (flag_enough and mesh.face_flag >= min_flag and face.sure
+            and (face.score >= CERTAIN_SCORE or upright_turn(face) == 0)):
         return evidence, evidence
     if mesh.face_flag >= _retry_flag(face, min_flag):
         return second_look(evidence, registry, min_flag), evidence
@@ -278,7 +280,11 @@ def _confirmed_in_mirror(image, mirrored, face, region, registry, mesh_name, roi
     detector's minimum, flag under RETRY_FLAG) is not tried: on every --variants row of
     bench/detection.py that kept all 9 faces the mirror confirmed and cut its tries from 820 to 140
     (the median photo 71 -> 67 ms). A try costs a mesh run on the mirrored region and, where its
-    flag passes, the confirmation on the mirrored photo (made once). The face the mirror confirms
+    flag passes, the confirmation on the mirrored photo (made once), which always takes the second
+    look: a flag that passes one way only is no evidence of its own (the astronaut turned 120 or 135
+    degrees: a badge on the suit flagged 0.003, 0.57 on its mirror image, and was a second face; the
+    cost, one real face of the eval set mirrored, flagged 0.002 and 0.59, whose second look scores
+    0.67: mirrored recall 0.965 -> 0.947, bench/detection.py --variants). The face the mirror confirms
     is placed by that mesh and mapped back (box mirrored, sides swapped); its evidence is the mesh
     run on the photo at that place (mesh points carry the subject's left and right, so the
     mirror's cannot be used as they are)."""
@@ -287,7 +293,7 @@ def _confirmed_in_mirror(image, mirrored, face, region, registry, mesh_name, roi
     if not mirrored:
         mirrored.append(ImageOps.mirror(image))
     found, _ = _confirm(mirrored[0], _mirror_face(face, image.width), registry, mesh_name, roi_margin, min_flag,
-                        input_size)
+                        input_size, flag_enough=False)
     if found is None:
         return None
     placed = replace(_mirror_face(mesh_face(found, face.score), image.width), sure=found.face.sure)
@@ -334,6 +340,6 @@ def mesh_face(evidence, score):
     right_eye, left_eye = eye_centres(points)
     keypoints = np.array([right_eye, left_eye, points[NOSE_TIP, :2], points[list(MOUTH_CENTRE), :2].mean(axis=0),
                           points[RIGHT_FACE_EDGE, :2], points[LEFT_FACE_EDGE, :2]], dtype=np.float32)
-    side = evidence.geometry.side / (1 + 2 * evidence.margin)
-    (cx, cy) = evidence.geometry.center
+    extent = evidence.crop_geometry(0.0, 1)  # the mesh's own centre and extent, not its region's
+    side, (cx, cy) = extent.side, extent.center
     return Face((cx - side / 2, cy - side / 2, side, side), score, keypoints, False)
