@@ -12,12 +12,13 @@ centre lies in an ignored region counts neither way.
     .venv/bin/python bench/detection.py --variants            # the same scenes mirrored and rescaled
     .venv/bin/python bench/detection.py --variants --baseline main   # ... for this tree and the ref
 
---variants: detection should not depend on which way a photo faces or on its size, and a set this
-small can be fitted by accident; each variant (mirrored, resized with LANCZOS, labels following)
-is one more photo set of the same scenes.
+--variants: detection should not depend on which way a photo faces, how it is turned or its size,
+and a set this small can be fitted by accident; each variant (mirrored, resized with LANCZOS,
+turned with its canvas grown; labels following) is one more photo set of the same scenes.
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -51,24 +52,47 @@ def match(detections, faces, ignore):
     return hits, false
 
 
-VARIANTS = (("as is", 1.0, False), ("mirrored", 1.0, True), ("x0.7", 0.7, False), ("x1.5", 1.5, False),
-            ("mirrored x0.5", 0.5, True))
+VARIANTS = (("as is", 1.0, False, 0), ("mirrored", 1.0, True, 0), ("x0.7", 0.7, False, 0), ("x1.5", 1.5, False, 0),
+            ("mirrored x0.5", 0.5, True, 0), ("turned 30", 1.0, False, 30), ("turned 135", 1.0, False, 135),
+            ("turned 270", 1.0, False, 270))
 
 
-def variant(scene, factor, mirror):
-    """The scene resized by `factor` and/or mirrored left to right, its labels following."""
+def variant(scene, factor, mirror, turn=0):
+    """The scene resized by `factor`, mirrored left to right and/or turned counterclockwise by `turn`
+    degrees (the canvas grown to hold it), its labels following."""
     from PIL import Image, ImageOps
 
     def boxes(items):
         items = [[v * factor for v in box] for box in items]
-        return [[width - b[2], b[1], width - b[0], b[3]] for b in items] if mirror else items
+        items = [[width - b[2], b[1], width - b[0], b[3]] for b in items] if mirror else items
+        return [turned_box(b, (width, height), turn) for b in items] if turn else items
     image = scene.image
     if factor != 1:
         image = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))),
                              Image.Resampling.LANCZOS)
-    width = image.width
-    return type(scene)(scene.name, scene.kind, ImageOps.mirror(image) if mirror else image, boxes(scene.faces),
-                       boxes(scene.ignore))
+    width, height = image.size
+    image = ImageOps.mirror(image) if mirror else image
+    if turn:
+        image = image.rotate(turn, Image.Resampling.BICUBIC, expand=True)
+    return type(scene)(scene.name, scene.kind, image, boxes(scene.faces), boxes(scene.ignore))
+
+
+def turned_box(box, size, degrees):
+    """A box [x1, y1, x2, y2] of a width x height image, in the image turned counterclockwise by
+    `degrees` with its canvas grown: the box of its turned corners, shrunk about its centre by
+    |cos| + |sin| (which that growth is for a square), so a face keeps its size."""
+    angle = math.radians(degrees)
+    cos, sin = math.cos(angle), math.sin(angle)
+    (width, height), grown = size, abs(cos) + abs(sin)
+    turned_size = (abs(width * cos) + abs(height * sin), abs(width * sin) + abs(height * cos))
+    xs, ys = [], []
+    for x, y in ((box[0], box[1]), (box[2], box[1]), (box[0], box[3]), (box[2], box[3])):
+        dx, dy = x - width / 2, y - height / 2
+        xs.append(dx * cos + dy * sin + turned_size[0] / 2)
+        ys.append(-dx * sin + dy * cos + turned_size[1] / 2)
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    half_w, half_h = (max(xs) - min(xs)) / grown / 2, (max(ys) - min(ys)) / grown / 2
+    return [cx - half_w, cy - half_h, cx + half_w, cy + half_h]
 
 
 def service_detector(code_root):
@@ -153,8 +177,8 @@ def summary(rows):
 class Baseline(RefChild):
     """The service as of git ref `ref` in a child process of this script, detecting on request."""
 
-    def __init__(self, ref, factor=1.0, mirror=False):
-        super().__init__(ref, __file__, "--variant", f"{factor},{int(mirror)}")
+    def __init__(self, ref, factor=1.0, mirror=False, turn=0):
+        super().__init__(ref, __file__, "--variant", f"{factor},{int(mirror)},{turn}")
 
     def detect(self, index):
         boxes, seconds = self.ask(index)
@@ -201,15 +225,15 @@ def main():
                         help="recall, precision and exact counts on the scenes mirrored and rescaled (peers skipped)")
     parser.add_argument("--code", help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--variant", default="1,0", help=argparse.SUPPRESS)
+    parser.add_argument("--variant", default="1,0,0", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     sys.path[:0] = [str(ROOT / "bench")]
     from eval_set import build
     scenes = build()
     if args.serve:  # the baseline's child process
-        factor, mirror = args.variant.split(",")
-        serve(args.code, [variant(scene, float(factor), mirror == "1") for scene in scenes])
+        factor, mirror, turn = args.variant.split(",")
+        serve(args.code, [variant(scene, float(factor), mirror == "1", int(turn)) for scene in scenes])
         return
 
     if args.variants:
@@ -256,12 +280,12 @@ def variants(ref, scenes, repeats):
     try:
         print(f"{'variant':14} {'code':10} {'recall':>7} {'precision':>9} {'exact':>7} {'false':>5} "
               f"{'median ms':>9}  misses")
-        for label, factor, mirror in VARIANTS:
-            changed = [variant(scene, factor, mirror) for scene in scenes]
+        for label, factor, mirror, turn in VARIANTS:
+            changed = [variant(scene, factor, mirror, turn) for scene in scenes]
             if ref:  # a child per variant: it builds its scenes itself
                 if baseline:
                     baseline.close()
-                baseline = Baseline(ref, factor, mirror)
+                baseline = Baseline(ref, factor, mirror, turn)
                 sides = dict(zip((ref, "this tree"), interleaved(baseline, detect, changed, repeats)))
             else:
                 sides = {"this tree": evaluate(detect, changed, repeats)}
