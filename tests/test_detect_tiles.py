@@ -79,3 +79,19 @@ def test_a_face_half_as_large_beside_a_portrait_is_found_before_the_tiles(regist
     found = faces.find_faces(canvas, registry)
     assert len(found) == 2 and len(before_tiles) == 2
     assert sorted(round(e.face.center[0] / 1000) for e in before_tiles) == [1, 2]  # x about 615 and 1800
+
+
+def test_tile_candidates_the_whole_image_passes_would_have_seen_are_dropped(registry):
+    """Tiles beside found faces zoom texture up into face-sized junk: a candidate over twice the
+    whole-image passes' reach is not one they missed, and never reaches the mesh."""
+    image = group_photo()
+    found = faces.find_faces(image, registry)
+    detectors = registry.names_with_role("detector")
+    reach = tiling.WHOLE_IMAGE_MIN_FACE * max(image.size) / registry.get(detectors[-1]).input_size[0]
+    zoom = min(tiling.TILE_FACE / (tiling.HALF_THE_SMALLEST * min(f.size for f in found)),
+               tiling.MAX_TILED_SIDE / max(image.size))
+    raw = detect_small_candidates(image, registry, [detectors[0]], zoom, turns=(0,), low_score=faces.LOW_SCORE)
+    kept = tiling.candidates_beside(image, registry, detectors, found, [0], faces.LOW_SCORE)
+    assert any(c.size > tiling.BEYOND_REACH * reach for c in raw)  # the junk this is about exists
+    assert kept and all(c.size <= tiling.BEYOND_REACH * reach for c in kept)
+    assert len(kept) == sum(c.size <= tiling.BEYOND_REACH * reach for c in raw)
