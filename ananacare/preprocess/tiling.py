@@ -21,17 +21,12 @@ from .detect import QUARTER_TURNS, detect_in_input, merge_faces
 # -> 0.965, no false face).
 GRID = 4
 MIN_GRID_SIDE = 576
-# The tiles run upright and in both sideways turns (TILE_TURNS) on a photo from SIDEWAYS_MIN_SIDE
-# (a phone's photo sent without its EXIF turn is large and sideways far more often than upside
-# down), upright only under it: 16 runs instead of 64 on a small photo without a face (coffee, 600
-# px: 229 -> 96 ms; the eval set's median photo 86 -> 77 ms, 1.95x -> 1.72x the detection before
-# issue 15; recall unchanged on every --variants row). A sideways small photo whose faces are all
-# too small for the whole-image passes is not searched, nor an upside-down one of any size.
+# The tiles run in every quarter turn on a photo from SIDEWAYS_MIN_SIDE (a phone's photo sent
+# without its EXIF turn is large), upright only under it: 16 runs instead of 64 on a small photo
+# without a face (coffee, 600 px: 229 -> 96 ms; the eval set's median photo 86 -> 77 ms, 1.95x ->
+# 1.72x the detection before issue 15; recall unchanged on every --variants row). A sideways small
+# photo whose faces are all too small for the whole-image passes is not searched.
 SIDEWAYS_MIN_SIDE = 768
-# Not upside down: 48 runs instead of 64 (the eval set at x1.5, photos 675-2400 px: median photo
-# without a face 152 -> 131 ms; recall the same on every --variants row, turned 135 one face more:
-# fewer junk candidates left it within TILE_MAX_UNSURE).
-TILE_TURNS = (0, 90, 270)
 # Under SIDEWAYS_MIN_SIDE the grid is SMALL_GRID x SMALL_GRID (the photo zoomed to 480 px, at least
 # 0.63x: a 45 px face is 28 px or more in the tiles): 9 runs instead of 16 (coffee 96 -> 77 ms, the
 # eval set's median 1.72x -> 1.60x the detection before issue 15), recall unchanged on every
@@ -88,13 +83,13 @@ def detect_small_candidates(image, registry, detectors, zoom, iou_threshold=0.3,
 
 
 def candidates_without_faces(image, registry, full_range, low_score):
-    """The full-range model on GRID x GRID tiles in TILE_TURNS from SIDEWAYS_MIN_SIDE, on
+    """The full-range model on GRID x GRID tiles in every quarter turn from SIDEWAYS_MIN_SIDE, on
     SMALL_GRID x SMALL_GRID tiles upright only under it."""
     if max(image.size) < MIN_GRID_SIDE:
         return []
     grid = GRID if max(image.size) >= SIDEWAYS_MIN_SIDE else SMALL_GRID
     zoom = registry.get(full_range).input_size[0] * (grid - (grid - 1) * 0.25) / max(image.size)
-    turns = TILE_TURNS if max(image.size) >= SIDEWAYS_MIN_SIDE else (0,)
+    turns = QUARTER_TURNS if max(image.size) >= SIDEWAYS_MIN_SIDE else (0,)
     return detect_small_candidates(image, registry, [full_range], zoom, low_score=low_score, turns=turns)
 
 
