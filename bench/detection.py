@@ -54,7 +54,7 @@ def match(detections, faces, ignore):
 
 VARIANTS = (("as is", 1.0, False, 0), ("mirrored", 1.0, True, 0), ("x0.7", 0.7, False, 0), ("x1.5", 1.5, False, 0),
             ("mirrored x0.5", 0.5, True, 0), ("turned 30", 1.0, False, 30), ("turned 135", 1.0, False, 135),
-            ("turned 270", 1.0, False, 270))
+            ("turned 180", 1.0, False, 180), ("turned 270", 1.0, False, 270))
 
 
 def variant(scene, factor, mirror, turn=0):
