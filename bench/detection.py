@@ -11,6 +11,7 @@ centre lies in an ignored region counts neither way.
     .venv/bin/python bench/detection.py --peers mtcnn         # and MTCNN (pip install mtcnn lz4 joblib)
     .venv/bin/python bench/detection.py --variants            # the same scenes mirrored and rescaled
     .venv/bin/python bench/detection.py --variants --baseline main   # ... for this tree and the ref
+    .venv/bin/python bench/detection.py --validate --baseline main   # validate_image timed, not find_faces
 
 --variants: detection should not depend on which way a photo faces, how it is turned or its size,
 and a set this small can be fitted by accident; each variant (mirrored, resized with LANCZOS,
@@ -95,17 +96,38 @@ def turned_box(box, size, degrees):
     return [cx - half_w, cy - half_h, cx + half_w, cy + half_h]
 
 
-def service_detector(code_root):
-    """find_faces from the ananacare package under `code_root`, on the default models."""
+def service_detector(code_root, whole_validate=False):
+    """find_faces from the ananacare package under `code_root`, on the default models; with
+    `whole_validate`, validate_image (decode, detection, checks, crops; what the issue's table timed)
+    on the photo as a JPEG (quality 92, encoded on a photo's first call: take the fastest run)."""
     sys.path.insert(0, str(code_root))
     from ananacare.models import ModelRegistry, load_specs
     from ananacare.preprocess.faces import find_faces
     registry = ModelRegistry(load_specs(), threads=1)
     registry.load_all()
+    if whole_validate:
+        return _validator(registry)
 
     def detect(image):
         return [[f.box[0], f.box[1], f.box[0] + f.box[2], f.box[1] + f.box[3]] for f in find_faces(image, registry)]
     return detect
+
+
+def _validator(registry):
+    import io
+
+    from ananacare.preprocess import PipelineSettings, validate_image
+    from ananacare.timing import StageTimer
+    settings, encoded = PipelineSettings(), {}
+
+    def validate(image):
+        if id(image) not in encoded:
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, "JPEG", quality=92)
+            encoded[id(image)] = (image, buffer.getvalue())  # the image kept: its id stays its own
+        faces = validate_image(encoded[id(image)][1], registry, settings, StageTimer()).faces
+        return [[f.box[0], f.box[1], f.box[0] + f.box[2], f.box[1] + f.box[3]] for f in faces]
+    return validate
 
 
 def full_range_detector():
@@ -183,17 +205,18 @@ def by_kind(rows, with_faces):
 class Baseline(RefChild):
     """The service as of git ref `ref` in a child process of this script, detecting on request."""
 
-    def __init__(self, ref, factor=1.0, mirror=False, turn=0):
-        super().__init__(ref, __file__, "--variant", f"{factor},{int(mirror)},{turn}")
+    def __init__(self, ref, factor=1.0, mirror=False, turn=0, whole_validate=False):
+        super().__init__(ref, __file__, "--variant", f"{factor},{int(mirror)},{turn}",
+                         *(["--validate"] if whole_validate else []))
 
     def detect(self, index):
         boxes, seconds = self.ask(index)
         return boxes, seconds
 
 
-def serve(code, scenes):
+def serve(code, scenes, whole_validate=False):
     """The child's loop: a photo index per line in, [boxes, seconds] per line out."""
-    detect = service_detector(code)
+    detect = service_detector(code, whole_validate)
     detect(scenes[0].image)
     for line in sys.stdin:
         scene = scenes[int(line)]
@@ -229,6 +252,8 @@ def main():
     parser.add_argument("--per-photo", action="store_true")
     parser.add_argument("--variants", action="store_true",
                         help="recall, precision and exact counts on the scenes mirrored and rescaled (peers skipped)")
+    parser.add_argument("--validate", action="store_true",
+                        help="time validate_image on each photo as a JPEG instead of the detection alone")
     parser.add_argument("--code", help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--variant", default="1,0,0", help=argparse.SUPPRESS)
@@ -239,7 +264,7 @@ def main():
     scenes = build()
     if args.serve:  # the baseline's child process
         factor, mirror, turn = args.variant.split(",")
-        serve(args.code, [variant(scene, float(factor), mirror == "1", int(turn)) for scene in scenes])
+        serve(args.code, [variant(scene, float(factor), mirror == "1", int(turn)) for scene in scenes], args.validate)
         return
 
     if args.variants:
@@ -247,14 +272,14 @@ def main():
         return
     results = {}
     if args.baseline:
-        baseline = Baseline(args.baseline)
+        baseline = Baseline(args.baseline, whole_validate=args.validate)
         try:
-            rows = interleaved(baseline, service_detector(ROOT), scenes, args.repeats)
+            rows = interleaved(baseline, service_detector(ROOT, args.validate), scenes, args.repeats)
         finally:
             baseline.close()
         results[f"service ({args.baseline})"], results["service (this tree)"] = rows
     else:
-        results["service (this tree)"] = evaluate(service_detector(ROOT), scenes, args.repeats)
+        results["service (this tree)"] = evaluate(service_detector(ROOT, args.validate), scenes, args.repeats)
     for name in filter(None, args.peers.split(",")):
         try:
             results[name] = evaluate(DETECTORS[name](), scenes, args.repeats)
