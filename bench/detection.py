@@ -9,7 +9,7 @@ centre lies in an ignored region counts neither way.
     .venv/bin/python bench/detection.py                       # this tree's service, MediaPipe full range alone
     .venv/bin/python bench/detection.py --baseline main       # and the service as of a git ref, interleaved
     .venv/bin/python bench/detection.py --peers mtcnn         # and MTCNN (pip install mtcnn lz4 joblib)
-    .venv/bin/python bench/detection.py --variants            # the same scenes mirrored and rescaled
+    .venv/bin/python bench/detection.py --variants            # the same scenes mirrored, rescaled, turned
     .venv/bin/python bench/detection.py --variants --baseline main   # ... for this tree and the ref
     .venv/bin/python bench/detection.py --validate --baseline main   # validate_image timed, not find_faces
 
@@ -251,7 +251,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--per-photo", action="store_true")
     parser.add_argument("--variants", action="store_true",
-                        help="recall, precision and exact counts on the scenes mirrored and rescaled (peers skipped)")
+                        help="recall, precision and exact counts on the scenes mirrored, rescaled and turned "
+                        "(peers skipped)")
     parser.add_argument("--validate", action="store_true",
                         help="time validate_image on each photo as a JPEG instead of the detection alone")
     parser.add_argument("--code", help=argparse.SUPPRESS)
@@ -268,7 +269,7 @@ def main():
         return
 
     if args.variants:
-        variants(args.baseline, scenes, args.repeats)
+        variants(args.baseline, scenes, args.repeats, args.validate)
         return
     results = {}
     if args.baseline:
@@ -307,10 +308,10 @@ def main():
         print(" " * 29 + "  ".join(f"{n[:18]:>18}" for n in names))
 
 
-def variants(ref, scenes, repeats):
+def variants(ref, scenes, repeats, whole_validate=False):
     """One line per variant (and per side with a baseline ref), photos missed or with a false face listed."""
     baseline = None
-    detect = service_detector(ROOT)
+    detect = service_detector(ROOT, whole_validate)
     try:
         print(f"{'variant':14} {'code':10} {'recall':>7} {'precision':>9} {'exact':>7} {'false':>5} "
               f"{'median ms':>9}  misses")
@@ -319,7 +320,7 @@ def variants(ref, scenes, repeats):
             if ref:  # a child per variant: it builds its scenes itself
                 if baseline:
                     baseline.close()
-                baseline = Baseline(ref, factor, mirror, turn)
+                baseline = Baseline(ref, factor, mirror, turn, whole_validate)
                 sides = dict(zip((ref, "this tree"), interleaved(baseline, detect, changed, repeats)))
             else:
                 sides = {"this tree": evaluate(detect, changed, repeats)}
