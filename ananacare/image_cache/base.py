@@ -195,18 +195,25 @@ def is_expired(metadata, ttl_seconds, now):
     return min(expires_at, created_at + ttl_seconds) < now
 
 
-def run_blocking(function, *args):
-    """Run file-walking work on a real OS thread when gevent has patched threading: as a greenlet it
-    would hold the worker's event loop (every request, the heartbeat) for as long as it walks."""
+def _gevent_threadpool():
+    """The gevent hub's pool of real OS threads when gevent has patched threading (a gevent worker);
+    None otherwise."""
     try:
         from gevent import monkey
     except ImportError:
-        return function(*args)
+        return None
     if not monkey.is_module_patched("threading"):
-        return function(*args)
+        return None
     import gevent
 
-    return gevent.get_hub().threadpool.apply(function, args)
+    return gevent.get_hub().threadpool
+
+
+def run_blocking(function, *args):
+    """Run file-walking work on a real OS thread when gevent has patched threading: as a greenlet it
+    would hold the worker's event loop (every request, the heartbeat) for as long as it walks."""
+    pool = _gevent_threadpool()
+    return function(*args) if pool is None else pool.apply(function, args)
 
 
 _threads = None
@@ -218,15 +225,9 @@ def start_blocking(function, *args):
     threading, so the event loop keeps serving); returns a function that waits for its result and
     raises what it raised. For CPU work only (encoding): gevent sockets, so a Redis client, belong
     to the hub's own thread."""
-    try:
-        from gevent import monkey
-        patched = monkey.is_module_patched("threading")
-    except ImportError:
-        patched = False
-    if patched:
-        import gevent
-
-        return gevent.get_hub().threadpool.spawn(function, *args).get
+    pool = _gevent_threadpool()
+    if pool is not None:
+        return pool.spawn(function, *args).get
     global _threads
     with _threads_lock:
         if _threads is None:
