@@ -6,8 +6,8 @@ cost of a 12 MP upload; every image is reduced to a working size of at most
 2 x `max_side` on its long side, and all face coordinates are mapped back to the source.
 """
 import io
-import math
 import logging
+import math
 import warnings
 from dataclasses import dataclass
 

@@ -229,9 +229,8 @@ def _tiled(image, registry, mesh_name, detectors, found, turns):
 def _confirmed(image, registry, mesh_name, candidates, max_unsure=None):
     """FaceEvidence for the candidates that the mesh model's face flag confirms; a candidate below
     its detector's minimum needs a second look too. One the photo does not confirm is tried on the
-    mirrored photo (see _confirmed_in_mirror)."""
-    if mesh_name is None:
-        raise ModelUnavailable("landmarks", "resolve", "no model with role 'landmarks' is configured")
+    mirrored photo (see _confirmed_in_mirror); find_face_evidence has checked that a mesh model
+    is configured."""
     if not candidates:
         return []
     spec = registry.state(mesh_name).spec
