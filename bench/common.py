@@ -41,6 +41,29 @@ def print_table(headers, rows):
         print("  ".join(str(cell).rjust(width) for cell, width in zip(row, widths)))
 
 
+def worker_registry(code_root=None):
+    """The default models loaded with one thread per model, as in a gunicorn worker of 2 on 2 cores;
+    `code_root`: the folder whose ananacare to import (a ref's exported copy), put first."""
+    if code_root is not None:
+        sys.path.insert(0, str(code_root))
+    from ananacare.models import ModelRegistry, load_specs
+    registry = ModelRegistry(load_specs(), threads=1)
+    registry.load_all()
+    return registry
+
+
+def pipeline_validator(registry):
+    """validate_image on the default settings as a function: photo bytes -> (Validation, StageTimer)."""
+    from ananacare.preprocess import PipelineSettings, validate_image
+    from ananacare.timing import StageTimer
+    settings = PipelineSettings()
+
+    def validate(data):
+        timer = StageTimer()
+        return validate_image(data, registry, settings, timer), timer
+    return validate
+
+
 def loaded_app():
     """The app on its default models, loaded as a gunicorn worker would be, with a temp crop store."""
     from ananacare import create_app, load_models

@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import RefChild
+from common import RefChild, pipeline_validator, worker_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,11 +100,8 @@ def service_detector(code_root, whole_validate=False):
     """find_faces from the ananacare package under `code_root`, on the default models; with
     `whole_validate`, validate_image (decode, detection, checks, crops; what the issue's table timed)
     on the photo as a JPEG (quality 92, encoded on a photo's first call: take the fastest run)."""
-    sys.path.insert(0, str(code_root))
-    from ananacare.models import ModelRegistry, load_specs
+    registry = worker_registry(code_root)
     from ananacare.preprocess.faces import find_faces
-    registry = ModelRegistry(load_specs(), threads=1)
-    registry.load_all()
     if whole_validate:
         return _validator(registry)
 
@@ -115,27 +112,22 @@ def service_detector(code_root, whole_validate=False):
 
 def _validator(registry):
     import io
-
-    from ananacare.preprocess import PipelineSettings, validate_image
-    from ananacare.timing import StageTimer
-    settings, encoded = PipelineSettings(), {}
+    run, encoded = pipeline_validator(registry), {}
 
     def validate(image):
         if id(image) not in encoded:
             buffer = io.BytesIO()
             image.convert("RGB").save(buffer, "JPEG", quality=92)
             encoded[id(image)] = (image, buffer.getvalue())  # the image kept: its id stays its own
-        faces = validate_image(encoded[id(image)][1], registry, settings, StageTimer()).faces
+        faces = run(encoded[id(image)][1])[0].faces
         return [[f.box[0], f.box[1], f.box[0] + f.box[2], f.box[1] + f.box[3]] for f in faces]
     return validate
 
 
 def full_range_detector():
     """MediaPipe's full-range model alone: upright input, its own 0.6 threshold, no mesh check."""
-    from ananacare.models import ModelRegistry, load_specs
     from ananacare.preprocess.detect import merge_faces, run_detector
-    registry = ModelRegistry(load_specs(), threads=1)
-    registry.load_all()
+    registry = worker_registry()
 
     def detect(image):
         faces = merge_faces(run_detector(image, registry, "face_detector_full", turns=(0,)), 0.3)

@@ -10,10 +10,9 @@ import argparse
 import os
 
 import numpy as np
-from common import median_ms, print_table, timed
+from common import median_ms, print_table, timed, worker_registry
 
 import ananacare.preprocess.pipeline as pipeline
-from ananacare.models import ModelRegistry, load_specs
 from ananacare.models.tensors import normalize
 from ananacare.preprocess import PipelineSettings, validate_image
 from ananacare.preprocess.decode import decode_image
@@ -29,8 +28,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=40)
     args = parser.parse_args()
-    registry = ModelRegistry(load_specs(), threads=1)
-    registry.load_all()
+    registry = worker_registry()
     settings = PipelineSettings()
     data = encode(large_selfie(1), "JPEG", quality=90)
 

@@ -20,11 +20,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from common import ROOT, median_ms, p95_ms, print_table, timed
+from common import ROOT, median_ms, p95_ms, print_table, timed, worker_registry
 
 from ananacare.image_cache import encode_crop
 from ananacare.image_cache.base import EncodedSkin
-from ananacare.models import ModelRegistry, load_specs
 from ananacare.preprocess import PipelineSettings, validate_image
 from photos import encode, large_selfie
 from server import call, gunicorn, memory_mb
@@ -36,8 +35,7 @@ SIZES = (1, 12, 24)
 def bare_pipeline(photos, repeats):
     """The pipeline as functions, in this process: validate_image + encoding the crop and the skin
     crop (what the store writes; the endpoint's store step is then only the I/O)."""
-    registry = ModelRegistry(load_specs(), threads=1)  # as a gunicorn worker of 2 on 2 cores
-    registry.load_all()
+    registry = worker_registry()
     settings = PipelineSettings()
 
     def run(data):

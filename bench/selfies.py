@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 
-from common import ROOT, RefChild
+from common import ROOT, RefChild, pipeline_validator, worker_registry
 
 from photos import encode, large_selfie, photo
 
@@ -30,18 +30,11 @@ def selfies():
 
 def validator(code_root):
     """A function: JPEG bytes -> (seconds, detect seconds, faces) with the ananacare under `code_root`."""
-    sys.path.insert(0, str(code_root))
-    from ananacare.models import ModelRegistry, load_specs
-    from ananacare.preprocess import PipelineSettings, validate_image
-    from ananacare.timing import StageTimer
-    registry = ModelRegistry(load_specs(), threads=1)
-    registry.load_all()
-    settings = PipelineSettings()
+    run = pipeline_validator(worker_registry(code_root))
 
     def validate(data):
-        timer = StageTimer()
         started = time.perf_counter()
-        result = validate_image(data, registry, settings, timer)
+        result, timer = run(data)
         return time.perf_counter() - started, timer.stages.get("detect", 0.0), len(result.faces)
     return validate
 
