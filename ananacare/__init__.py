@@ -28,8 +28,9 @@ def register_settings(app, overrides):
 def register_extensions(app):
     """Process state in app.extensions['ananacare']: the model registry, the crop store, metrics, the API."""
     from . import image_cache, models, observability, openapi, request_body, security
+    from .offload import PipelinePool
 
-    app.extensions["ananacare"] = {}
+    app.extensions["ananacare"] = {"pipelines": PipelinePool()}  # photo work, off the gevent hub
     models.init_app(app)
     image_cache.init_app(app)
     observability.init_app(app)

@@ -27,7 +27,11 @@ DEFAULTS = {
     "CACHE_URL": None,  # redis://... for the Redis store; None: REDIS_URL if set, else CACHE_DIR
     "CACHE_TTL_SECONDS": 7 * 24 * 3600,
     "CACHE_MAX_ENTRIES": 100_000,  # oldest crops are evicted beyond this; 0: unbounded
-    "CACHE_SWEEP_SECONDS": 300,  # expired crops are deleted at most this long (or the TTL) after expiry
+    "CACHE_SWEEP_SECONDS": 300,
+    # Bytes the store may hold (an entry is about 1-3 MB: the 512 crop, the skin crop, metadata), and
+    # each tenant; 0 for the tenant: an equal share of the store. Past either: 429, nothing stored.
+    "STORE_MAX_BYTES": 4 * 1024 ** 3,
+    "TENANT_MAX_BYTES": 0,  # expired crops are deleted at most this long (or the TTL) after expiry
     # Square crop
     "CROP_SIZE": 512,
     "CROP_MARGIN": 0.25,  # side = face size x (1 + 2 x margin); 0.25 is the landmark model's ROI
@@ -36,9 +40,24 @@ DEFAULTS = {
     "MAX_UPLOAD_BYTES": 25 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 50_000_000,
     "MAX_DECODE_BYTES": 224 * 1024 * 1024,  # memory one decoded image may take (WebP: ~16 B/px -> 14.7 MP)
+    # A photo's container besides its pixels (ananacare/preprocess/structure.py; docs/operations.md
+    # gives the files measured): progressive exports have 10 scans (libjpeg, mozjpeg, Pillow), phone
+    # JPEGs 4-20 segments and under 1 MiB of metadata (a depth map in extended XMP: a few MiB).
+    "MAX_JPEG_SCANS": 32,
+    "MAX_SEGMENTS": 256,
+    "MAX_METADATA_BYTES": 8 * 1024 * 1024,
     "DECODE_MAX_SIDE": 1600,  # JPEG draft mode decodes at the smallest scale keeping this side
+    # Work: a request's processing (after its body arrived) ends with 503 `work_timeout` past this,
+    # well before gunicorn's `timeout` (60 s) would kill the worker and every request it holds.
+    "WORK_TIMEOUT_SECONDS": 20,
+    # Model runs the face search may take on one photo; past it the search stops with the faces
+    # found so far, reported `exhaustive: false` (a selfie takes about 10, a group photo 30-80).
+    "MAX_SEARCH_MODEL_RUNS": 120,
     "BODY_TIMEOUT_SECONDS": 120,  # longest time a request body may take to arrive (408 after)
-    "BODY_MIN_RATE": 16 * 1024,  # bytes/s a body must keep up after a 5 s grace (408 below)
+    "BODY_MIN_RATE": 16 * 1024,  # bytes/s a body must keep up on average after a 5 s grace (408 below)
+    # Body bytes one worker holds at once (503 `server_busy` beyond): about four uploads of the
+    # largest size, beside a decode's MAX_DECODE_BYTES and the models' ~130 MB.
+    "MAX_BUFFERED_BYTES": 96 * 1024 * 1024,
     # Quality checks
     "QUALITY_PROFILE": "normal",  # lenient | normal | strict | ofiq | skin; a request may pick another
     "QUALITY_THRESHOLDS": None,  # JSON object of per-check overrides, e.g. {"face_size": 120}
@@ -53,6 +72,9 @@ DEFAULTS = {
     "SECRET_KEY": "",  # keys image ids per tenant; required with API_KEYS, the same on every replica
     "DIAGNOSTICS_TOKEN": "",  # when set, diagnostics and /metrics need Authorization: Bearer <token>
     "CORS_ORIGINS": "",  # comma-separated origins allowed to call the API from a browser; * for any
+    # Peers whose X-Forwarded-For names the client in the access log (IPs or CIDRs, comma-separated;
+    # * when a proxy is the only way in, as Railway's edge is: its own entry, the last, is taken).
+    "TRUSTED_PROXIES": "127.0.0.1,::1",
 }
 
 
@@ -82,15 +104,23 @@ class SettingsSchema(Schema):
     CACHE_TTL_SECONDS = fields.Integer(validate=validate.Range(min=1))
     CACHE_MAX_ENTRIES = fields.Integer(validate=validate.Range(min=0))
     CACHE_SWEEP_SECONDS = fields.Integer(validate=validate.Range(min=1))
+    STORE_MAX_BYTES = fields.Integer(validate=validate.Range(min=0))
+    TENANT_MAX_BYTES = fields.Integer(validate=validate.Range(min=0))
     CROP_SIZE = fields.Integer(validate=validate.Range(min=64, max=4096))
     CROP_MARGIN = fields.Float(validate=validate.Range(min=0.0, max=2.0))
     SKIN_CROP_MAX_SIDE = fields.Integer(validate=validate.Range(min=0, max=4096))
     MAX_UPLOAD_BYTES = fields.Integer(validate=validate.Range(min=1024))
     MAX_IMAGE_PIXELS = fields.Integer(validate=validate.Range(min=1))
     MAX_DECODE_BYTES = fields.Integer(validate=validate.Range(min=1048576))
+    MAX_JPEG_SCANS = fields.Integer(validate=validate.Range(min=1, max=100_000))
+    MAX_SEGMENTS = fields.Integer(validate=validate.Range(min=8, max=10_000_000))
+    MAX_METADATA_BYTES = fields.Integer(validate=validate.Range(min=65536))
     DECODE_MAX_SIDE = fields.Integer(validate=validate.Range(min=128))
+    WORK_TIMEOUT_SECONDS = fields.Float(validate=validate.Range(min=0.01, max=3600))
+    MAX_SEARCH_MODEL_RUNS = fields.Integer(validate=validate.Range(min=0))
     BODY_TIMEOUT_SECONDS = fields.Float(validate=validate.Range(min=1, max=3600))
     BODY_MIN_RATE = fields.Integer(validate=validate.Range(min=1))
+    MAX_BUFFERED_BYTES = fields.Integer(validate=validate.Range(min=1048576))
     QUALITY_PROFILE = fields.String(validate=validate.OneOf(["lenient", "normal", "strict", "ofiq", "skin"]))
     QUALITY_THRESHOLDS = JsonObject(allow_none=True)
     MODELS_FILE = fields.String(allow_none=True)
@@ -102,6 +132,19 @@ class SettingsSchema(Schema):
     SECRET_KEY = fields.String(validate=lambda value: _long_enough_secret(value))
     DIAGNOSTICS_TOKEN = fields.String()
     CORS_ORIGINS = fields.String()
+    TRUSTED_PROXIES = fields.String(validate=lambda value: _networks(value))
+
+
+def _networks(value):
+    """Comma-separated IP addresses or CIDR networks, or *."""
+    import ipaddress
+
+    for item in (part.strip() for part in value.split(",")):
+        if item and item != "*":
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValidationError(f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8, or * for any)")
 
 
 def _long_enough_secret(value):

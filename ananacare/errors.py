@@ -38,15 +38,21 @@ ERROR_CODES = {
     "image_too_large": (413, "the image is over MAX_IMAGE_PIXELS (pixel bomb)"),
     "unsupported_media_type": (415, "not a JPEG, PNG or WebP, judged from the bytes"),
     "undecodable_image": (422, "the bytes do not decode as the image they claim to be"),
+    "image_structure_refused": (422, "the file's structure is beyond what cameras and editors write (scans, "
+                                     "metadata segments or bytes): details name the limit and the value"),
     "no_face_detected": (422, "analyze: no face in the photo"),
     "corrupt_cache_entry": (422, "a stored crop failed its checks; it was removed: validate again"),
     "no_landmarks": (422, "a skin heatmap for a crop stored without its landmarks"),
     "unprocessable_entity": (422, "werkzeug's 422"),
     "too_many_requests": (429, "werkzeug's 429"),
+    "store_quota_exceeded": (429, "the tenant's (TENANT_MAX_BYTES) or the store's (STORE_MAX_BYTES) quota is full: "
+                                  "nothing was stored; delete crops or wait for them to expire"),
     "http_error": (None, "any other HTTP error werkzeug raises, under its own status"),
     "internal_error": (500, "an unexpected failure (the traceback goes to the log, never to the client)"),
     "model_unavailable": (503, "a model the request needs is not loaded (names the model and the failed stage)"),
     "cache_unavailable": (503, "the crop store cannot be reached"),
+    "server_busy": (503, "the worker holds MAX_BUFFERED_BYTES of upload bodies already (Retry-After)"),
+    "work_timeout": (503, "the photo's processing passed WORK_TIMEOUT_SECONDS (Retry-After says when to retry)"),
 }
 
 # Flask/werkzeug's own HTTP errors, renamed into the API's vocabulary.
@@ -93,6 +99,7 @@ def error_response(error):
         "error": {"code": error.code, "message": error.message, "details": error.details},
         "request_id": request_id(),
     }
+    g.error_code = error.code  # for the access log line
     response = jsonify(body)
     response.status_code = error.status
     response.headers.update(error.headers)

@@ -5,6 +5,7 @@ Under gunicorn, gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR before any worker
 worker then writes its samples there and /metrics merges them (prometheus_client's multiprocess
 mode). Without it (tests, `flask run`) the app's own registry is exported.
 """
+import ipaddress
 import json
 import logging
 import os
@@ -99,6 +100,66 @@ def current_timer():
 def _start_request():
     g.timer = StageTimer()
     g.started = time.perf_counter()
+    current_app.extensions["ananacare"]["inflight"][id(g.timer)] = (request_id(), request.method, request.path,
+                                                                    g.started, g.timer)
+
+
+def _parse_proxies(setting):
+    """TRUSTED_PROXIES as ('*',) or a tuple of networks; entries that parse as neither are skipped
+    (config validates them)."""
+    entries = [item.strip() for item in (setting or "").split(",") if item.strip()]
+    if "*" in entries:
+        return ("*",)
+    return tuple(ipaddress.ip_network(item, strict=False) for item in entries)
+
+
+def _trusted(address, proxies):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies if network != "*")
+
+
+def client_address():
+    """The client's address: the peer's, or, when the peer is a trusted proxy (TRUSTED_PROXIES), the
+    nearest X-Forwarded-For entry that is not one ('*': the proxy is the only way in, its entry is
+    the last one). A client cannot choose what is logged by sending its own X-Forwarded-For."""
+    peer = request.remote_addr or ""
+    proxies = current_app.extensions["ananacare"]["trusted_proxies"]
+    forwarded = [item.strip() for item in request.headers.get("X-Forwarded-For", "").split(",") if item.strip()]
+    if not forwarded or not proxies or not (proxies == ("*",) or _trusted(peer, proxies)):
+        return peer
+    if proxies == ("*",):
+        return forwarded[-1][:64]
+    for address in reversed(forwarded):
+        if not _trusted(address, proxies):
+            return address[:64]
+    return forwarded[0][:64]
+
+
+def _access_fields(status, total, stages):
+    tenant = g.get("tenant")
+    tenants = current_app.extensions["ananacare"].get("tenants")
+    return {"method": request.method, "path": request.path, "status": status,
+            "duration_ms": round(total * 1000, 2), "stages_ms": stages, "bytes_in": request.content_length or 0,
+            "client": client_address(),
+            "tenant": tenant.name if tenant else (tenants.anonymous.name if tenants and tenants.open else None),
+            "error": g.get("error_code")}
+
+
+def log_inflight(app, reason):
+    """Log every request this process is still working on, with its stages so far (gunicorn's
+    worker_abort calls it: a request ended by the worker's death still leaves a line)."""
+    now = time.perf_counter()
+    for rid, method, path, started, timer in list(app.extensions["ananacare"]["inflight"].values()):
+        log.error("request abandoned", extra={"fields": {
+            "request_id": rid, "method": method, "path": path, "reason": reason,
+            "duration_ms": round((now - started) * 1000, 2), "stages_ms": timer.milliseconds()}})
+
+
+def _end_request(_error=None):
+    current_app.extensions["ananacare"]["inflight"].pop(id(g.get("timer")), None)
 
 
 def _finish_request(response):
@@ -114,10 +175,7 @@ def _finish_request(response):
     method = request.method if request.method in _METHOD_LABELS else "other"
     metrics().requests.labels(endpoint, method, str(response.status_code)).observe(total)
     if request.path not in _QUIET_PATHS:
-        log.info("request", extra={"fields": {
-            "method": request.method, "path": request.path, "status": response.status_code,
-            "duration_ms": round(total * 1000, 2), "stages_ms": stages,
-            "bytes_in": request.content_length or 0}})
+        log.info("request", extra={"fields": _access_fields(response.status_code, total, stages)})
     return response
 
 
@@ -130,7 +188,10 @@ def init_app(app):
     """Metrics in app.extensions, JSON logs, request timing hooks and the /metrics route."""
     app.extensions["ananacare"]["metrics"] = collected = Metrics()
     app.extensions["ananacare"]["models"].observer = collected
+    app.extensions["ananacare"]["inflight"] = {}
+    app.extensions["ananacare"]["trusted_proxies"] = _parse_proxies(app.config["TRUSTED_PROXIES"])
     configure_logging(app.config["LOG_LEVEL"])
     app.before_request(_start_request)
     app.after_request(_finish_request)
+    app.teardown_request(_end_request)
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])

@@ -1,6 +1,7 @@
 """Keep strangers out: optional API keys for /api/*, a bearer token for diagnostics and metrics,
 CORS for the origins you name, and security headers on every response."""
 import hmac
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import current_app, g, request
 
@@ -69,7 +70,8 @@ def check_access():
 
 
 def add_headers(response):
-    """after_request: CORS for allowed origins and the security headers."""
+    """after_request: CORS for allowed origins, the security headers, and redirects kept relative."""
+    _relative_location(response)
     origin = request.headers.get("Origin")
     allowed = _split(current_app.config["CORS_ORIGINS"])
     if origin and ("*" in allowed or origin in allowed):
@@ -95,6 +97,16 @@ def add_headers(response):
     if request.headers.get("X-Forwarded-Proto") == "https" or request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+def _relative_location(response):
+    """A redirect to this server (werkzeug's trailing-slash redirect builds it from the Host header)
+    points at a path, never at whatever host the client named."""
+    location = response.headers.get("Location")
+    if location:
+        parts = urlsplit(location)
+        if parts.scheme or parts.netloc:
+            response.headers["Location"] = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
 
 
 def init_app(app):

@@ -4,6 +4,7 @@ One function each, so the blueprints and `flask analyze` run the same code. It w
 and the calling tenant (ananacare.tenancy), never on a request; the current app's registry, crop
 store and settings are used. Every crop is stored and looked up in its tenant's namespace.
 """
+import io
 import logging
 import math
 
@@ -11,13 +12,16 @@ from flask import current_app
 
 from .errors import ApiError
 from .image_cache import crop_store
-from .image_cache.base import EncodedSkin, not_found, start_blocking
-from .models import model_registry
+from .image_cache.base import EncodedSkin, not_found
+from .models import BudgetedRegistry, model_registry
 from .observability import current_timer, metrics
+from .offload import start_blocking
 from .preprocess import PipelineSettings, analyze_crop, validate_image
+from .preprocess.analysis import check_requested_models
 from .preprocess.landmarks import Mesh
 from .skin import CONCERNS, analyze_skin
 from .skin.heatmaps import render_heatmap
+from .timing import StageTimer, WorkBudget
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,34 @@ log = logging.getLogger(__name__)
 def pipeline_settings(profile=None):
     """The pipeline settings of the current app, with the request's quality profile if any."""
     return PipelineSettings.from_config(current_app.config, profile)
+
+
+def work_timer():
+    """The request's stage timer (a new one outside a request) with a work budget starting now:
+    WORK_TIMEOUT_SECONDS for the whole of the work, MAX_SEARCH_MODEL_RUNS for the face search."""
+    config = current_app.config
+    timer = current_timer()
+    if not isinstance(timer, StageTimer):
+        timer = StageTimer()
+    timer.budget = WorkBudget(config["WORK_TIMEOUT_SECONDS"], config["MAX_SEARCH_MODEL_RUNS"])
+    return timer
+
+
+def png_bytes(image):
+    """The image as PNG bytes (fast compression), encoded off the hub."""
+    return off_hub(_png, image)
+
+
+def _png(image):
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def off_hub(function, *args):
+    """Run CPU-bound work on the worker's pipeline thread (ananacare.offload); `function` must not
+    touch Flask's request or app context."""
+    return current_app.extensions["ananacare"]["pipelines"].run(function, *args)
 
 
 def validate_and_store(data, tenant, profile=None):
@@ -40,11 +72,12 @@ def _validate_and_store(data, tenant, settings):
     return validation
 
 
-def _validate_and_start_storing(data, tenant, settings):
+def _validate_and_start_storing(data, tenant, settings, timer=None):
     """(validation, a function that stores its crops): the skin crop's encoding, most of a put's time,
     starts at once on another thread, so a caller can analyse meanwhile (analyze_upload does)."""
     image_id = tenant.image_id(data, settings.crop_settings())
-    validation = validate_image(data, model_registry(), settings, current_timer(), image_id)
+    timer = timer or work_timer()
+    validation = off_hub(validate_image, data, model_registry(), settings, timer, image_id)
     if validation.crop is None:
         return validation, lambda: None
     encoded = start_blocking(EncodedSkin.of, validation.skin_crop) if validation.skin_crop is not None else None
@@ -58,18 +91,21 @@ def _validate_and_start_storing(data, tenant, settings):
 
 def analyze_upload(data, tenant, models=None, profile=None):
     """Validate and store a photo, then analyse its crop; 422 `no_face_detected` without a face. The
-    answer waits until the crop is stored (its image_id is usable at once)."""
+    answer waits until the crop is stored (its image_id is usable at once). The requested models are
+    checked first: a refused request stores nothing."""
+    registry = model_registry()
+    if models is not None:
+        models = check_requested_models(registry, models)
     settings = pipeline_settings(profile)
-    validation, stored = _validate_and_start_storing(data, tenant, settings)
+    timer = work_timer()
+    validation, stored = _validate_and_start_storing(data, tenant, settings, timer)
     if validation.crop is None:
         raise ApiError("no_face_detected", "No face was found in the photo.", 422,
                        {"checks": [check.to_dict() for check in validation.checks]})
     try:
-        with current_timer().stage("analyze"):
-            results, unavailable = analyze_crop(validation.crop, model_registry(), settings.crop_margin, models,
-                                                math.degrees(validation.geometry.angle), validation.mesh)
-        with current_timer().stage("skin"):
-            results["skin"] = skin_results(validation.crop, validation.skin_crop, validation.mesh)
+        results, unavailable = off_hub(_analysis, BudgetedRegistry(registry, timer.budget), timer, validation.crop,
+                                       validation.skin_crop, validation.mesh, settings.crop_margin, models,
+                                       math.degrees(validation.geometry.angle))
     except Exception:
         try:  # the crop is valid and stored as validate would; the analysis's error is the answer
             stored()
@@ -84,29 +120,41 @@ def analyze_upload(data, tenant, models=None, profile=None):
 
 def analyze_stored(image_id, tenant, models=None):
     """Analyse a crop the tenant stored by an earlier call (404 unknown or another's, 422 corrupt)."""
+    registry = model_registry()
+    if models is not None:
+        models = check_requested_models(registry, models)
     stored = load_crop(image_id, tenant)
     margin = stored.metadata["settings"]["margin"]
     angle = ((stored.metadata.get("validation") or {}).get("crop") or {}).get("angle_degrees", 0.0)
     mesh = Mesh.from_dict(stored.metadata["landmarks"]) if "landmarks" in stored.metadata else None
-    with current_timer().stage("analyze"):
-        results, unavailable = analyze_crop(stored.image, model_registry(), margin, models, angle, mesh)
-    if mesh is None and "landmarks" in results:
-        mesh = Mesh.from_dict(results["landmarks"])
-    with current_timer().stage("skin"):
-        results["skin"] = skin_results(stored.image, stored.skin, mesh)
+    timer = work_timer()
+    results, unavailable = off_hub(_analysis, BudgetedRegistry(registry, timer.budget), timer, stored.image,
+                                   stored.skin, mesh, margin, models, angle)
     return {"image_id": image_id, "validation": None, "results": results, "unavailable": unavailable}
 
 
-def skin_results(crop, skin_crop, mesh, concerns=None, heatmaps=False):
+def _analysis(registry, timer, crop, skin_crop, mesh, margin, models, angle):
+    """(results, unavailable): the analyzers and the skin analysis on a crop (no Flask context: it
+    runs off the hub)."""
+    with timer.stage("analyze"):
+        results, unavailable = analyze_crop(crop, registry, margin, models, angle, mesh)
+    if mesh is None and "landmarks" in results:
+        mesh = Mesh.from_dict(results["landmarks"])
+    with timer.stage("skin"):
+        results["skin"] = skin_results(crop, skin_crop, mesh, registry)
+    return results, unavailable
+
+
+def skin_results(crop, skin_crop, mesh, registry, concerns=None, heatmaps=False):
     """Skin analysis on the skin crop (source resolution), or on the square crop for an entry stored
     without one (then the resolution-bound concerns say so). None without a mesh."""
     if mesh is None:
         return None
     image = skin_crop if skin_crop is not None else crop
     points = mesh.points * (image.width / crop.width)
-    iris = model_registry().names_with_role("iris")
+    iris = registry.names_with_role("iris")
     return analyze_skin(image, points, concerns=concerns, heatmaps=heatmaps, source_resolution=skin_crop is not None,
-                        registry=model_registry(), iris_name=iris[0] if iris else None)
+                        registry=registry, iris_name=iris[0] if iris else None)
 
 
 def skin_heatmap(image_id, tenant, concern):
@@ -118,10 +166,18 @@ def skin_heatmap(image_id, tenant, concern):
     if "landmarks" not in stored.metadata:
         raise ApiError("no_landmarks", "This crop was stored without its landmarks; validate the photo again.", 422)
     mesh = Mesh.from_dict(stored.metadata["landmarks"])
-    with current_timer().stage("skin"):
-        body, maps = skin_results(stored.image, stored.skin, mesh, [concern], heatmaps=True)
+    timer = work_timer()
+    image, body = off_hub(_heatmap, BudgetedRegistry(model_registry(), timer.budget), timer, stored, mesh, concern)
+    return image, body, stored
+
+
+def _heatmap(registry, timer, stored, mesh, concern):
+    """(the heatmap image, the skin body) of one concern on a stored crop (off the hub)."""
+    with timer.stage("skin"):
+        body, maps = skin_results(stored.image, stored.skin, mesh, registry, [concern], heatmaps=True)
     result = body["concerns"].get(concern) or {"available": False, "reason": body.get("reason") or "no_skin_pixels"}
-    return render_heatmap(stored.image, maps.get(concern), result, concern), body, stored
+    with timer.stage("draw"):
+        return render_heatmap(stored.image, maps.get(concern), result, concern), body
 
 
 _LOOKUP_RESULTS = {404: "miss", 422: "corrupt", 503: "error"}

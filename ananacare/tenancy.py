@@ -120,3 +120,9 @@ def init_app(app):
         log.warning("no API keys are set: the API is open to anyone who can reach it and every caller "
                     "shares one tenant; set ANANACARE_API_KEYS and ANANACARE_SECRET_KEY (and "
                     "ANANACARE_REQUIRE_API_KEYS=true) in production")
+
+
+def tenant_count(api_keys):
+    """How many tenants the keys make (groups, and each bare key alone); 1 in open mode."""
+    entries = [_group_and_key(item) for item in api_keys.split(",") if item.strip()]
+    return max(1, len({group or f"key:{key}" for group, key in entries}))

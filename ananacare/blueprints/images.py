@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from ..image_cache import check_image_id
 from ..preprocess.overlay import draw_overlay, geometry_from_dict
 from ..security import current_tenant
-from ..service import delete_crop, load_crop, skin_heatmap
+from ..service import delete_crop, load_crop, png_bytes, skin_heatmap
 
 bp = Blueprint("images", __name__, url_prefix="/api/images", description="Stored square face crops.")
 
@@ -17,10 +17,7 @@ PNG_RESPONSE = {"200": {"description": "PNG", "content": {"image/png": {
 
 
 def _png_response(image, etag):
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
-    buffer.seek(0)
-    response = send_file(buffer, mimetype="image/png", etag=etag, max_age=0)
+    response = send_file(io.BytesIO(png_bytes(image)), mimetype="image/png", etag=etag, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -77,12 +77,20 @@ class CropFactsSchema(Schema):
     size = fields.Integer()
 
 
+class DetectionSchema(Schema):
+    exhaustive = fields.Boolean(required=True, metadata={
+        "description": "false when the face search stopped at its budget of model runs (MAX_SEARCH_MODEL_RUNS): "
+                       "`faces` may be short, and face_detected / single_face say reason search_not_exhaustive"})
+    search_model_runs = fields.Integer(metadata={"description": "model runs the face search took"})
+
+
 class ValidationSchema(Schema):
     valid = fields.Boolean(required=True)
     image_id = fields.String(allow_none=True, metadata={"description": "32 hex chars; null when no face"})
     profile = fields.String(metadata={"description": "the quality profile the checks used"})
     checks = fields.List(fields.Nested(CheckSchema))
     faces = fields.List(fields.Nested(FaceSchema), metadata={"description": "source pixels, after EXIF orientation"})
+    detection = fields.Nested(DetectionSchema)
     image = fields.Nested(ImageFactsSchema)
     crop = fields.Nested(CropFactsSchema, allow_none=True)
 

@@ -9,8 +9,10 @@ import os
 
 from flask import current_app
 
+from ..tenancy import tenant_count
 from .base import CROP_FORMAT, StoredCrop, check_image_id, encode_crop
 from .filesystem import CROP_SUFFIX, FileCropStore
+from .quota import Quota
 from .retention import Sweeper, sweep_interval
 
 __all__ = ["CROP_FORMAT", "CROP_SUFFIX", "FileCropStore", "StoredCrop", "check_image_id", "crop_store",
@@ -20,11 +22,13 @@ __all__ = ["CROP_FORMAT", "CROP_SUFFIX", "FileCropStore", "StoredCrop", "check_i
 def make_store(config):
     """The store a config asks for: Redis when CACHE_URL (or REDIS_URL) is a redis URL, else files."""
     url = config.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+    quota = Quota.from_config(config, tenant_count(config.get("API_KEYS") or ""))
     if url.startswith(("redis://", "rediss://", "unix://")):
         from .redis_store import RedisCropStore
 
-        return RedisCropStore(url, config["CACHE_TTL_SECONDS"], config.get("CACHE_MAX_ENTRIES") or None)
-    return FileCropStore(config["CACHE_DIR"], config["CACHE_TTL_SECONDS"], config.get("CACHE_MAX_ENTRIES") or None)
+        return RedisCropStore(url, config["CACHE_TTL_SECONDS"], config.get("CACHE_MAX_ENTRIES") or None, quota=quota)
+    return FileCropStore(config["CACHE_DIR"], config["CACHE_TTL_SECONDS"], config.get("CACHE_MAX_ENTRIES") or None,
+                         quota)
 
 
 def init_app(app):

@@ -8,9 +8,9 @@ the sha256, size and format recorded under metadata["skin"]; entries stored befo
 """
 import hashlib
 import io
+import json
 import logging
 import re
-import threading
 import time
 from dataclasses import dataclass
 
@@ -109,6 +109,10 @@ def crop_record(image_id, crop, metadata, ttl_seconds, skin=None):
         skin_payload = skin.payload
         stored["skin"] = {"width": skin.width, "height": skin.height, "format": SKIN_FORMAT.lower(),
                           "bytes": len(skin_payload), "sha256": hashlib.sha256(skin_payload).hexdigest()}
+    # what the entry takes in a store: its payloads and its metadata (counted against the quotas)
+    stored["stored_bytes"] = 0
+    metadata_bytes = len(json.dumps(stored)) + 16  # room for the count's own digits
+    stored["stored_bytes"] = len(payload) + len(skin_payload or b"") + metadata_bytes
     return payload, skin_payload, stored
 
 
@@ -193,47 +197,6 @@ def is_expired(metadata, ttl_seconds, now):
     if not isinstance(expires_at, (int, float)) or not isinstance(created_at, (int, float)):
         return True
     return min(expires_at, created_at + ttl_seconds) < now
-
-
-def _gevent_threadpool():
-    """The gevent hub's pool of real OS threads when gevent has patched threading (a gevent worker);
-    None otherwise."""
-    try:
-        from gevent import monkey
-    except ImportError:
-        return None
-    if not monkey.is_module_patched("threading"):
-        return None
-    import gevent
-
-    return gevent.get_hub().threadpool
-
-
-def run_blocking(function, *args):
-    """Run file-walking work on a real OS thread when gevent has patched threading: as a greenlet it
-    would hold the worker's event loop (every request, the heartbeat) for as long as it walks."""
-    pool = _gevent_threadpool()
-    return function(*args) if pool is None else pool.apply(function, args)
-
-
-_threads = None
-_threads_lock = threading.Lock()
-
-
-def start_blocking(function, *args):
-    """Start `function(*args)` on a real OS thread (the gevent hub's threadpool when gevent patched
-    threading, so the event loop keeps serving); returns a function that waits for its result and
-    raises what it raised. For CPU work only (encoding): gevent sockets, so a Redis client, belong
-    to the hub's own thread."""
-    pool = _gevent_threadpool()
-    if pool is not None:
-        return pool.spawn(function, *args).get
-    global _threads
-    with _threads_lock:
-        if _threads is None:
-            from concurrent.futures import ThreadPoolExecutor
-            _threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="crop-store")
-    return _threads.submit(function, *args).result
 
 
 def entry_key(image_id, namespace=""):

@@ -12,8 +12,9 @@ import tempfile
 import threading
 import time
 
-from .base import (IMAGE_ID_PATTERN, crop_record, entry_key, is_expired, not_found, open_entry, run_blocking,
-                   unavailable)
+from ..offload import run_blocking
+from .base import IMAGE_ID_PATTERN, crop_record, entry_key, is_expired, not_found, open_entry, unavailable
+from .quota import FileLedger, Quota
 
 _TEMP_PREFIX = ".tmp-"
 CROP_SUFFIX = ".tiff"
@@ -29,10 +30,12 @@ class FileCropStore:
 
     backend = "filesystem"
 
-    def __init__(self, root, ttl_seconds, max_entries=None):
+    def __init__(self, root, ttl_seconds, max_entries=None, quota=Quota()):
         self.root = os.path.abspath(root)
         self.ttl_seconds = ttl_seconds
         self.max_entries = max_entries
+        self.quota = quota
+        self._ledger = FileLedger(self.root)
         self._puts = 0
         self._evicting = threading.Lock()
 
@@ -53,10 +56,14 @@ class FileCropStore:
             raise unavailable(self.backend, error) from None
 
     def put(self, image_id, crop, metadata, namespace="", skin=None):
-        """Store a crop (and its skin crop) atomically; returns the metadata as stored."""
+        """Store a crop (and its skin crop) atomically; returns the metadata as stored. 429
+        `store_quota_exceeded` (nothing stored) past the tenant's or the store's quota."""
         key = entry_key(image_id, namespace)
         payload, skin_payload, stored = crop_record(image_id, crop, metadata, self.ttl_seconds, skin)
         folder, crop_path, meta_path = self._paths(key)
+        tenant, size = stored.get("tenant") or "", stored["stored_bytes"]
+        delta = size - self._stored_bytes(meta_path)[1]  # a re-upload replaces its own entry
+        self._io(self._reserve, tenant, delta)
         try:
             os.makedirs(folder, exist_ok=True)
             if skin_payload is not None:
@@ -68,11 +75,34 @@ class FileCropStore:
         except OSError as error:
             if skin_payload is not None and not os.path.exists(meta_path):  # no entry uses it: no orphan
                 _remove_quietly(self._skin_path(key))
+            self._release(tenant, delta)
             raise unavailable(self.backend, error) from None
         self._puts += 1
         if self.max_entries and self._puts % _EVICTION_EVERY == 0:
             self._evict_in_background()
         return stored
+
+    def _reserve(self, tenant, delta):
+        with self._ledger.locked() as usage:
+            self.quota.check(tenant, usage["tenants"].get(tenant, 0), usage["total"], delta)
+            self._ledger.add(usage, tenant, delta)
+
+    def _release(self, tenant, delta):
+        try:
+            with self._ledger.locked() as usage:
+                self._ledger.add(usage, tenant, -delta)
+        except OSError:
+            pass  # the next sweep recounts
+
+    @staticmethod
+    def _stored_bytes(meta_path):
+        """(tenant, bytes) an entry's metadata records; ("", 0) when there is none."""
+        try:
+            with open(meta_path, "rb") as handle:
+                metadata = json.loads(handle.read())
+            return str(metadata.get("tenant") or ""), int(metadata.get("stored_bytes") or 0)
+        except (OSError, ValueError, AttributeError, TypeError):
+            return "", 0
 
     def _evict_in_background(self):
         """Walking a folder of 100,000 crops takes seconds: never on a request's time."""
@@ -113,9 +143,11 @@ class FileCropStore:
         """Remove a crop and its metadata; True if anything was there."""
         return self.remove_key(entry_key(image_id, namespace))
 
-    def remove_key(self, key):
-        """Remove an entry's files, metadata first so the entry is gone at once; True if any were there."""
+    def remove_key(self, key, release=True):
+        """Remove an entry's files, metadata first so the entry is gone at once; True if any were there.
+        Its bytes leave its tenant's total (unless a sweep recounts them itself: `release` False)."""
         _, crop_path, meta_path = self._paths(key)
+        tenant, size = self._stored_bytes(meta_path)
         removed = False
         for path in (meta_path, crop_path, self._skin_path(key)):
             try:
@@ -123,6 +155,8 @@ class FileCropStore:
                 removed = True
             except FileNotFoundError:
                 pass
+        if removed and size and release:
+            self._release(tenant, size)
         return removed
 
     def _entries(self):
@@ -135,10 +169,12 @@ class FileCropStore:
     def prune(self, now=None):
         """Delete expired entries, orphaned crops (their metadata never written) and stale
         temporary files; then apply the size bound. Returns how many entries and orphans went.
-        Under gevent the walk runs on a real thread (base.run_blocking)."""
+        Under gevent the walk runs on a real thread (ananacare.offload.run_blocking)."""
         return run_blocking(self._prune, time.time() if now is None else now)
 
     def _prune(self, now):
+        before = self._ledger.read()
+        counted = {}  # tenant -> bytes of the entries kept, recounted from their metadata
         removed = 0
         for folder, _, names in os.walk(self.root):
             present = set(names)
@@ -150,15 +186,32 @@ class FileCropStore:
         for key, meta_path in list(self._entries()):
             try:
                 with open(meta_path, "rb") as handle:
-                    expired = is_expired(json.loads(handle.read()), self.ttl_seconds, now)
+                    metadata = json.loads(handle.read())
+                expired = is_expired(metadata, self.ttl_seconds, now)
             except FileNotFoundError:
                 continue
             except OSError:
                 continue  # unreadable now is not proof of anything: try again next sweep
             except (ValueError, AttributeError):
                 expired = True
-            removed += int(expired and self.remove_key(key))
-        return removed + self.evict()
+            if expired:
+                removed += int(self.remove_key(key, release=False))  # not counted below either
+            else:
+                tenant = str(metadata.get("tenant") or "")
+                counted[tenant] = counted.get(tenant, 0) + int(metadata.get("stored_bytes") or 0)
+        removed += self.evict()
+        self._recount(before, counted)
+        return removed
+
+    def _recount(self, before, counted):
+        """Set the running totals to the bytes the sweep counted, plus whatever puts and removals
+        changed while it walked (the ledger's change since `before`)."""
+        with self._ledger.locked() as usage:
+            tenants = set(counted) | set(usage["tenants"]) | set(before["tenants"])
+            fresh = {name: counted.get(name, 0) + usage["tenants"].get(name, 0) - before["tenants"].get(name, 0)
+                     for name in tenants}
+            usage["tenants"] = {name: size for name, size in fresh.items() if size > 0}
+            usage["total"] = sum(usage["tenants"].values())
 
     def sweep_if_due(self, interval, now=None):
         """prune() if no process sharing this folder has swept within `interval` seconds.
@@ -205,7 +258,9 @@ class FileCropStore:
                 orphans += _orphan(name, present)
                 size += _size(os.path.join(folder, name))
         return {"backend": self.backend, "path": self.root, "entries": entries, "orphans": orphans,
-                "bytes": size, "ttl_seconds": self.ttl_seconds, "max_entries": self.max_entries}
+                "bytes": size, "ttl_seconds": self.ttl_seconds, "max_entries": self.max_entries,
+                "store_max_bytes": self.quota.store_max_bytes, "tenant_max_bytes": self.quota.tenant_max_bytes,
+                "counted_bytes": self._ledger.read()["total"]}
 
 
 def _orphan(name, present):

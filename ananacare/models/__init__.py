@@ -3,10 +3,11 @@ import os
 
 from flask import current_app
 
-from .registry import ModelRegistry, ModelUnavailable, UnknownModel
+from .registry import BudgetedRegistry, ModelRegistry, ModelUnavailable, UnknownModel
 from .spec import SpecError, load_specs
 
-__all__ = ["ModelRegistry", "ModelUnavailable", "SpecError", "UnknownModel", "init_app", "load_specs", "model_registry"]
+__all__ = ["BudgetedRegistry", "ModelRegistry", "ModelUnavailable", "SpecError", "UnknownModel", "init_app",
+           "load_specs", "model_registry"]
 
 
 def threads_per_worker(configured=0):

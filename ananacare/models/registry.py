@@ -245,3 +245,25 @@ class ModelRegistry:
     def summaries(self):
         """Every model's summary, in spec order."""
         return [state.summary() for state in self._states.values()]
+
+
+class BudgetedRegistry:
+    """A view of a registry that charges every model run to one request's WorkBudget (its deadline,
+    and within the face search its budget of runs); everything else is the registry's own."""
+
+    def __init__(self, registry, budget):
+        self._registry = registry
+        self.budget = budget
+
+    def run(self, name, *inputs):
+        """Charge, then run one inference."""
+        self.budget.spend(name)
+        return self._registry.run(name, *inputs)
+
+    def predict(self, name, image):
+        """Charge, then run an analyzer."""
+        self.budget.spend(name)
+        return self._registry.predict(name, image)
+
+    def __getattr__(self, attribute):
+        return getattr(self._registry, attribute)

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ApiError
+from .structure import StructureLimits, walk
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class DecodedImage:
     source_size: tuple  # (width, height) of the full-resolution upright image
     source_mode: str
     orientation: int  # EXIF orientation tag (1 when absent)
+    structure: object = None  # the container's Structure (ananacare.preprocess.structure)
 
     @property
     def scale(self):
@@ -129,8 +131,11 @@ _WEBP_BYTES_PER_PIXEL = 16
 _BAND_PIXELS = 1 << 20  # source pixels converted at a time: no full-size converted copy of a big photo
 
 
-def decode_cost(fmt, image):
-    """Bytes the decoded image will take (after any JPEG draft reduction)."""
+def decode_cost(fmt, image, structure=None):
+    """(bytes decoding the image will take, bytes per output pixel): the output after any JPEG draft
+    reduction, plus libjpeg's whole-image coefficient buffer for a progressive or multi-scan JPEG
+    (full resolution whatever the draft: a 7071x7071 progressive CMYK JPEG of 705 bytes asks 400 MB)."""
+    extra = structure.coefficient_bytes() if structure is not None else 0
     if fmt == "WEBP":
         per_pixel = _WEBP_BYTES_PER_PIXEL
     elif image.mode in ("1", "L", "P"):
@@ -139,13 +144,20 @@ def decode_cost(fmt, image):
         per_pixel = 2
     else:
         per_pixel = 4
-    return image.width * image.height * per_pixel, per_pixel
+    return image.width * image.height * per_pixel + extra, per_pixel
 
 
-def require_decode_budget(fmt, image, max_bytes):
+def require_decode_budget(fmt, image, max_bytes, structure=None):
     """413 `image_too_large` when decoding this image would take more than `max_bytes` of memory;
-    the message names this format's own pixel limit."""
-    cost, per_pixel = decode_cost(fmt, image)
+    the message names this format's own pixel limit (or the coefficient buffer that is over it)."""
+    cost, per_pixel = decode_cost(fmt, image, structure)
+    coefficients = structure.coefficient_bytes() if structure is not None else 0
+    if coefficients and cost > max_bytes:
+        raise ApiError("image_too_large", f"A progressive or multi-scan JPEG of {structure.width}x{structure.height} "
+                       f"pixels needs about {cost // 1048576} MiB to decode (its coefficients are kept at full "
+                       f"resolution); the limit is {max_bytes // 1048576} MiB. Send it as a baseline JPEG or "
+                       "smaller.", 413, {"width": structure.width, "height": structure.height, "format": fmt,
+                                         "decode_bytes": cost, "max_decode_bytes": max_bytes})
     if cost > max_bytes:
         limit = max_bytes // per_pixel
         raise ApiError("image_too_large", f"A {fmt} image of {image.width}x{image.height} pixels needs about "
@@ -196,16 +208,18 @@ def working_rgb(image, factor):
     return out
 
 
-def decode_image(data, max_pixels, max_side, max_decode_bytes=224 * 1048576):
-    """Bytes to a DecodedImage; 415, 413 or 422 ApiErrors for what cannot be used."""
+def decode_image(data, max_pixels, max_side, max_decode_bytes=224 * 1048576, limits=StructureLimits()):
+    """Bytes to a DecodedImage; 415, 413 or 422 ApiErrors for what cannot be used. The container's
+    structure is walked and bounded (`limits`) before Pillow opens it."""
     fmt = require_allowed_format(data)
+    structure = walk(data, fmt, limits)
     image = open_image(data, fmt, max_pixels)
     source_size = image.size
     orientation = _orientation(image)
     try:
         if fmt == "JPEG":
             image.draft(None, _draft_size(image.size, max_side))
-        require_decode_budget(fmt, image, max_decode_bytes)
+        require_decode_budget(fmt, image, max_decode_bytes, structure)
         image.load()
         source_mode = image.mode
         image = working_rgb(image, max(1, max(image.size) // max_side))
@@ -215,7 +229,7 @@ def decode_image(data, max_pixels, max_side, max_decode_bytes=224 * 1048576):
         raise _undecodable(error) from None
     if orientation in (5, 6, 7, 8):
         source_size = source_size[::-1]
-    return DecodedImage(image, fmt, source_size, source_mode, orientation)
+    return DecodedImage(image, fmt, source_size, source_mode, orientation, structure)
 
 
 def _orientation(image):
@@ -265,7 +279,7 @@ def decode_region(data, decoded, box, scale, max_decode_bytes):
             # rounded down: Pillow takes the scale min(w // width, h // height), so a size rounded
             # up on an odd side would decode at twice the scale
             image.draft(None, (max(1, int(stored_w * factor)), max(1, int(stored_h * factor))))
-        if decode_cost(decoded.format, image)[0] > max_decode_bytes:
+        if decode_cost(decoded.format, image, decoded.structure)[0] > max_decode_bytes:
             return None
         image.load()
         levels = _levels(image)

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import ImageOps
 
 from ..models import ModelUnavailable
+from ..timing import NULL_BUDGET, SearchExhausted
 from .crop import CropGeometry, crop_geometry, cut_square
 from .detect import EIGHTH_TURNS, QUARTER_TURNS, Face, detect_candidates, merge_faces, run_detector
 from .face_measures import (LEFT_EYE, LEFT_FACE_EDGE, MOUTH, RIGHT_EYE, RIGHT_FACE_EDGE, eye_aspect_ratio,
@@ -170,74 +171,100 @@ def _upright_and_agreed(evidence):
 
 
 def find_face_evidence(image, registry):
-    """Confirmed faces with their mesh evidence, primary (largest, surest) first.
+    """Confirmed faces with their mesh evidence, primary (largest, surest) first (see search_faces)."""
+    return search_faces(image, registry)[0]
+
+
+def search_faces(image, registry, budget=NULL_BUDGET):
+    """(confirmed faces with their mesh evidence, primary first; whether the search was exhaustive).
 
     The detectors run on the photo upright and upside down first; only when that finds no face, or
     one that is not upright, do they run on the sideways turns too (then on the diagonals). With
     faces found, the photo's orientation is known: the full-range model looks again at +-30
-    degrees from it and on the mirrored photo, and a large photo is searched in tiles."""
+    degrees from it and on the mirrored photo, and a large photo is searched in tiles.
+
+    Every model run of the search is charged to `budget` (registry: a BudgetedRegistry on the same
+    budget): when its runs are spent the search stops, keeps what it confirmed so far, and says it
+    was not exhaustive; a photo of a hundred faces costs a bounded number of runs."""
     detectors, mesh_name = model_roles(registry)
     if mesh_name is None:
         raise ModelUnavailable("landmarks", "resolve", "no model with role 'landmarks' is configured")
     if not detectors:
-        return []
+        return [], True
+    found = []
+    try:
+        with budget.searching():
+            _search(image, registry, detectors, mesh_name, found)
+        exhaustive = True
+    except SearchExhausted:
+        exhaustive = False
+    distinct = []
+    for evidence in sorted(found, key=lambda e: e.face.sure, reverse=True):  # a mesh-placed face may repeat one
+        if _fresh([evidence.face], distinct):
+            distinct.append(evidence)
+    return sorted(distinct, key=lambda e: e.face.size * e.face.size * e.face.score, reverse=True), exhaustive
+
+
+def _search(image, registry, detectors, mesh_name, found):
+    """The passes of search_faces, each adding what it confirms to `found` as it goes (a search
+    stopped by its budget keeps every face confirmed until then)."""
     inputs = {}  # the letterboxed photo by detector input size, shared by the passes
     upright = detect_candidates(image, registry, detectors, turns=FIRST_TURNS, low_score=LOW_SCORE,
                                 letterboxed=inputs)
-    found = _confirmed(image, registry, mesh_name, upright)
+    _confirmed(image, registry, mesh_name, upright, into=found)
     if not (any(e.face.sure for e in found) and all(_upright_and_agreed(e) for e in found if e.face.sure)):
         sideways = [turn for turn in QUARTER_TURNS if turn not in FIRST_TURNS]
         turned = detect_candidates(image, registry, detectors, turns=sideways, low_score=LOW_SCORE,
                                    letterboxed=inputs)
-        found = _confirmed(image, registry, mesh_name, merge_faces(upright + turned, 0.3))
+        again = []  # the upright candidates merged with the sideways ones, confirmed afresh
+        try:
+            _confirmed(image, registry, mesh_name, merge_faces(upright + turned, 0.3), into=again)
+        except SearchExhausted:
+            found += again  # search_faces keeps one of each face
+            raise
+        found[:] = again
     if not found:  # a face turned about 45 degrees can escape every quarter turn
-        found = _confirmed(image, registry, mesh_name,
-                           detect_candidates(image, registry, detectors, turns=EIGHTH_TURNS, letterboxed=inputs))
+        _confirmed(image, registry, mesh_name,
+                   detect_candidates(image, registry, detectors, turns=EIGHTH_TURNS, letterboxed=inputs), into=found)
     full_range = detectors[-1]  # spec order: short range first, full range last
     turns = sorted({upright_turn(e.face) for e in found})
     if found:
         tilted = detect_candidates(image, registry, [full_range], low_score=LOW_SCORE, letterboxed=inputs,
                                    turns=[(turn + tilt) % 360 for turn in turns for tilt in TILTS])
-        found += _confirmed(image, registry, mesh_name, _fresh(tilted, found))
+        _confirmed(image, registry, mesh_name, _fresh(tilted, found), into=found)
         flipped = detect_candidates(image, registry, [full_range], turns=turns, low_score=LOW_SCORE,
                                     letterboxed=inputs, mirror=True)
-        found += _confirmed(image, registry, mesh_name, _fresh(flipped, found))
-    found += _tiled(image, registry, mesh_name, detectors, found, turns)
-    distinct = []
-    for evidence in sorted(found, key=lambda e: e.face.sure, reverse=True):  # a mesh-placed face may repeat one
-        if _fresh([evidence.face], distinct):
-            distinct.append(evidence)
-    return sorted(distinct, key=lambda e: e.face.size * e.face.size * e.face.score, reverse=True)
+        _confirmed(image, registry, mesh_name, _fresh(flipped, found), into=found)
+    _tiled(image, registry, mesh_name, detectors, found, turns)
 
 
 def _tiled(image, registry, mesh_name, detectors, found, turns):
-    """Faces too small for the whole-image passes, from tiles (see tiling): without a face so far,
-    the full-range model's; then, beside the faces found, the short-range model's. Each has its own
-    gate (the photo's size; the faces' size): a gate on the photo's size alone for both, 768 px,
-    dropped faces of the same size in pixels on a smaller photo."""
-    new = []
+    """Faces too small for the whole-image passes, from tiles (see tiling), added to `found`: without
+    a face so far, the full-range model's; then, beside the faces found, the short-range model's.
+    Each has its own gate (the photo's size; the faces' size): a gate on the photo's size alone for
+    both, 768 px, dropped faces of the same size in pixels on a smaller photo."""
     if not found:
-        new = _confirmed(image, registry, mesh_name,
-                         candidates_without_faces(image, registry, detectors[-1], LOW_SCORE), TILE_MAX_UNSURE)
-        turns = sorted({upright_turn(e.face) for e in new})
-    if not found + new:
-        return []
-    beside = candidates_beside(image, registry, detectors, [e.face for e in found + new], turns, LOW_SCORE)
-    return new + _confirmed(image, registry, mesh_name, _fresh(beside, found + new), TILE_MAX_UNSURE)
+        _confirmed(image, registry, mesh_name, candidates_without_faces(image, registry, detectors[-1], LOW_SCORE),
+                   TILE_MAX_UNSURE, into=found)
+        turns = sorted({upright_turn(e.face) for e in found})
+    if not found:
+        return
+    beside = candidates_beside(image, registry, detectors, [e.face for e in found], turns, LOW_SCORE)
+    _confirmed(image, registry, mesh_name, _fresh(beside, found), TILE_MAX_UNSURE, into=found)
 
 
-def _confirmed(image, registry, mesh_name, candidates, max_unsure=None):
-    """FaceEvidence for the candidates that the mesh model's face flag confirms; a candidate below
-    its detector's minimum needs a second look too. One the photo does not confirm is tried on the
-    mirrored photo (see _confirmed_in_mirror); find_face_evidence has checked that a mesh model
-    is configured."""
+def _confirmed(image, registry, mesh_name, candidates, max_unsure=None, into=None):
+    """FaceEvidence for the candidates that the mesh model's face flag confirms, appended to `into`
+    one by one (a new list when None) and returned; a candidate below its detector's minimum needs a
+    second look too. One the photo does not confirm is tried on the mirrored photo (see
+    _confirmed_in_mirror); search_faces has checked that a mesh model is configured."""
+    confirmed = [] if into is None else into
     if not candidates:
-        return []
+        return confirmed
     spec = registry.state(mesh_name).spec
     roi_margin = (spec.param("roi_scale", 1.5) - 1) / 2
     min_flag = spec.param("min_face_flag", 0.5)
     input_size = registry.get(mesh_name).input_size[0]
-    confirmed = []
     mirrored = []  # the mirrored photo, made once when needed
     unsure = sorted((face for face in candidates if not face.sure), key=lambda f: f.score, reverse=True)
     unsure = unsure[:MAX_UNSURE if max_unsure is None else max_unsure]

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..models import BudgetedRegistry
 from ..quality import is_valid, ofiq_measures, run_checks, thresholds_for
 from ..timing import NULL_TIMER
 from .crop import CropGeometry, cut_square
 from .decode import decode_image, decode_region, region_scale
-from .faces import face_measures, find_face_evidence, refine
+from .structure import StructureLimits
+from .faces import face_measures, refine, search_faces
 from .landmarks import Mesh
 
 INTER_EYE_MM = 63.0  # adults' mean (Dodgson 2004); ananacare.skin.scale uses the iris when it can
@@ -38,6 +40,7 @@ class PipelineSettings:
     quality_profile: str = "normal"
     quality_overrides: dict = field(default_factory=dict)
     skin_max_side: int = 1024  # 0: no skin crop
+    structure_limits: StructureLimits = StructureLimits()
 
     @classmethod
     def from_config(cls, config, profile=None):
@@ -47,7 +50,9 @@ class PipelineSettings:
                    decode_max_side=config["DECODE_MAX_SIDE"],
                    quality_profile=profile or config["QUALITY_PROFILE"],
                    quality_overrides=config["QUALITY_THRESHOLDS"] or {},
-                   skin_max_side=config["SKIN_CROP_MAX_SIDE"])
+                   skin_max_side=config["SKIN_CROP_MAX_SIDE"],
+                   structure_limits=StructureLimits(config["MAX_JPEG_SCANS"], config["MAX_SEGMENTS"],
+                                                    config["MAX_METADATA_BYTES"]))
 
     def thresholds(self):
         """The quality thresholds in force."""
@@ -74,6 +79,7 @@ class Validation:
     geometry: object = None  # CropGeometry in source coordinates
     mesh: object = None  # Mesh of the primary face in crop pixels (from validation's own mesh run)
     skin_crop: object = None  # PIL image: the crop's square at working resolution (<= skin_max_side)
+    detection: dict = field(default_factory=lambda: {"exhaustive": True})
 
     def to_dict(self):
         """The validate response body."""
@@ -83,6 +89,7 @@ class Validation:
             "profile": self.profile,
             "checks": [check.to_dict() for check in self.checks],
             "faces": [face.to_dict() for face in self.faces],
+            "detection": self.detection,
             "image": self.image,
             "crop": self.geometry.to_dict() if self.geometry else None,
         }
@@ -90,19 +97,24 @@ class Validation:
 
 def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
     """Decode, find faces, measure and check quality, and cut the square crop of the primary face
-    (`image_id` names that crop in the answer; the caller derives it, see ananacare.tenancy)."""
+    (`image_id` names that crop in the answer; the caller derives it, see ananacare.tenancy). Every
+    model run is charged to the timer's work budget: its deadline, and the face search's run budget."""
     thresholds = settings.thresholds()
+    registry = BudgetedRegistry(registry, timer.budget)
     with timer.stage("decode"):
-        decoded = decode_image(data, settings.max_pixels, settings.decode_max_side, settings.max_decode_bytes)
+        decoded = decode_image(data, settings.max_pixels, settings.decode_max_side, settings.max_decode_bytes,
+                               settings.structure_limits)
     with timer.stage("detect"):
-        evidence = find_face_evidence(decoded.image, registry)
+        evidence, exhaustive = search_faces(decoded.image, registry, timer.budget)
+    detection = {"exhaustive": exhaustive, "search_model_runs": timer.budget.search_runs}
     to_source = 1 / decoded.scale
     faces = [item.face.scaled(to_source) for item in evidence]
     image = {"format": decoded.format, "width": decoded.source_size[0], "height": decoded.source_size[1],
              "mode": decoded.source_mode, "orientation": decoded.orientation}
     if not faces:
-        checks = run_checks(faces, decoded.source_size, {}, thresholds, settings.quality_profile)
-        return Validation(None, False, checks, faces, image, settings.quality_profile)
+        checks = not_exhaustive(run_checks(faces, decoded.source_size, {}, thresholds, settings.quality_profile),
+                                exhaustive)
+        return Validation(None, False, checks, faces, image, settings.quality_profile, detection=detection)
     with timer.stage("detect"):
         primary = refine(evidence[0], registry)
     geometry = primary.crop_geometry(settings.crop_margin, settings.crop_size)
@@ -117,14 +129,27 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
                                       / INTER_EYE_MM, 3)
         pose = measures["yaw"], measures["pitch"], measures["roll"]
         natives, reasons = ofiq_measures(primary, faces, decoded.scale, decoded.source_size, pose, registry)
-        checks = run_checks(faces, decoded.source_size, measures, thresholds, settings.quality_profile,
-                            natives, reasons)
+        checks = not_exhaustive(run_checks(faces, decoded.source_size, measures, thresholds,
+                                           settings.quality_profile, natives, reasons), exhaustive)
     with timer.stage("crop"):
         crop = cut_square(decoded.image, geometry)
         # rounded as stored beside the crop, so analyze/image and analyze/by-id see the same points
         mesh = Mesh(np.round(primary.points_in_crop(geometry), 3), primary.mesh.face_flag)
     return Validation(image_id, is_valid(checks), checks, faces, image,
-                      settings.quality_profile, crop, geometry.scaled(to_source), mesh, skin_crop)
+                      settings.quality_profile, crop, geometry.scaled(to_source), mesh, skin_crop, detection)
+
+
+_NOT_EXHAUSTIVE = ("The face search stopped at its budget of model runs (MAX_SEARCH_MODEL_RUNS): the photo "
+                   "may hold faces that were not looked for.")
+
+
+def not_exhaustive(checks, exhaustive):
+    """The face-count checks marked `reason: search_not_exhaustive` when the search stopped at its
+    budget: a count that may be short is said so, never silently."""
+    if exhaustive:
+        return checks
+    return [replace(check, reason="search_not_exhaustive", message=f"{check.message} {_NOT_EXHAUSTIVE}")
+            if check.name in ("face_detected", "single_face") else check for check in checks]
 
 
 def cut_skin_crop(data, decoded, geometry, max_side, max_decode_bytes):

@@ -1,0 +1,73 @@
+"""Work that must not run on the gevent hub: a gevent worker serves every connection from one
+thread, so CPU-bound work on it (decoding, model runs, skin filters, a folder walk) freezes every
+other request of the worker and its heartbeat, and gunicorn kills the worker. Such work runs on
+real OS threads instead; LiteRT's invoke, numpy and Pillow release the GIL, and the hub keeps
+answering (`/healthz` while a photo is processed).
+
+Outside gevent (sync workers, the CLI, tests) everything runs inline or on a plain thread pool.
+"""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+_lock = threading.Lock()
+_background = []  # the plain thread pool for start_blocking outside gevent, made once
+
+
+def gevent_hub_active():
+    """Whether gevent has patched threading (a gevent worker)."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("threading")
+
+
+def _hub_threadpool():
+    if not gevent_hub_active():
+        return None
+    import gevent
+
+    return gevent.get_hub().threadpool
+
+
+def run_blocking(function, *args):
+    """Run `function(*args)` on a real OS thread when gevent has patched threading, waiting for it
+    cooperatively; inline otherwise."""
+    pool = _hub_threadpool()
+    return function(*args) if pool is None else pool.apply(function, args)
+
+
+def start_blocking(function, *args):
+    """Start `function(*args)` on a real OS thread; returns a function that waits for its result and
+    raises what it raised. For CPU work only (encoding): gevent sockets, so a Redis client, belong
+    to the hub's own thread."""
+    pool = _hub_threadpool()
+    if pool is not None:
+        return pool.spawn(function, *args).get
+    with _lock:
+        if not _background:
+            _background.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="ananacare-blocking"))
+    return _background[0].submit(function, *args).result
+
+
+class PipelinePool:
+    """Where a worker runs its photo pipelines: one at a time (they hold the CPU; the worker's models
+    have one interpreter each), on a real OS thread under gevent, inline otherwise. A request that
+    waits here is still within its work deadline."""
+
+    def __init__(self, size=1):
+        self.size = size
+        self._pool = None
+        self._made = threading.Lock()
+
+    def run(self, function, *args):
+        """`function(*args)` on the pipeline thread; its result, or what it raised."""
+        if not gevent_hub_active():
+            return function(*args)
+        if self._pool is None:
+            with self._made:
+                if self._pool is None:
+                    from gevent.threadpool import ThreadPool
+
+                    self._pool = ThreadPool(self.size)
+        return self._pool.apply(function, args)
