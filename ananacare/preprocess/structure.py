@@ -11,7 +11,8 @@ files, so they are refused here, before Pillow opens anything, with the limit an
   tables) at most `max_segments`, fill bytes counting one segment each; their bytes at most
   `max_metadata_bytes`; at most MAX_EXIF_SEGMENTS Exif segments (Exif fits in one).
 - PNG: chunks other than image data (IDAT) at most `max_segments`, their bytes at most
-  `max_metadata_bytes`; image data chunks at most one per MIN_DATA_CHUNK_BYTES of the file.
+  `max_metadata_bytes`, at most MAX_COMPRESSED_CHUNKS of them compressed (Pillow inflates each);
+  image data chunks at most one per MIN_DATA_CHUNK_BYTES of the file.
 - WebP: chunks other than the image's at most `max_segments`, their bytes at most `max_metadata_bytes`.
 
 The walk also returns what a decode budget needs to know (ananacare.preprocess.decode): a JPEG's
@@ -32,7 +33,11 @@ _STANDALONE = set(range(0xD0, 0xD8)) | {0x01, 0xD8}  # RSTn, TEM, SOI: no length
 _SOS, _EOI = 0xDA, 0xD9
 # the end of entropy-coded data: 0xFF followed by anything but a stuffed 0x00 or a restart marker
 _SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+_NOT_FILL = re.compile(rb"[^\xff]")
 _PNG_DATA = {b"IDAT", b"fdAT"}
+# Compressed chunks Pillow inflates while opening (up to 1 MiB each): real files carry 2 at most.
+_PNG_COMPRESSED = {b"zTXt", b"iTXt", b"iCCP"}
+MAX_COMPRESSED_CHUNKS = 8
 _PNG_TEXT = {b"tEXt", b"zTXt", b"iTXt"}
 _WEBP_IMAGE = {b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"}
 
@@ -120,8 +125,8 @@ def _walk_jpeg(data, counter):
         if data[position] != 0xFF:
             break  # not a marker where one must be: the decoder will say what is wrong
         start = position
-        while position < size and data[position] == 0xFF:
-            position += 1
+        after = _NOT_FILL.search(data, position)
+        position = after.start() if after else size
         if position - start > 1:  # fill bytes: Pillow's header parser reads them one at a time
             counter.segment(position - start - 1, position - start - 1)
         if position >= size:
@@ -167,7 +172,7 @@ def _frame(marker, body):
 def _walk_png(data, counter):
     position = 8  # after the signature
     size = len(data)
-    data_chunks = 0
+    data_chunks = compressed = 0
     most_data_chunks = max(64, size // MIN_DATA_CHUNK_BYTES)
     while position + 8 <= size:
         length, kind = struct.unpack_from(">I4s", data, position)
@@ -182,6 +187,9 @@ def _walk_png(data, counter):
             break
         elif kind not in (b"IHDR", b"PLTE"):
             counter.segment(length + 12)
+            compressed += kind in _PNG_COMPRESSED
+            if compressed > MAX_COMPRESSED_CHUNKS:
+                raise refused("PNG", "compressed metadata chunks", compressed, MAX_COMPRESSED_CHUNKS, None)
     return Structure("PNG", 0, counter.segments, counter.metadata_bytes)
 
 
