@@ -58,7 +58,7 @@ class FileLedger:
     """The filesystem store's running totals, in one small JSON file beside the crops, read and
     written under an exclusive lock (every worker of a replica shares the folder)."""
 
-    NAME = ".usage.json"
+    NAME = ".usage"
 
     def __init__(self, root):
         self.path = os.path.join(root, self.NAME)
