@@ -35,7 +35,9 @@ DEFAULTS = {
     # Square crop
     "CROP_SIZE": 512,
     "CROP_MARGIN": 0.25,  # side = face size x (1 + 2 x margin); 0.25 is the landmark model's ROI
-    "SKIN_CROP_MAX_SIDE": 1024,  # the skin crop kept with each entry: source resolution up to this; 0: none
+    "SKIN_CROP_MAX_SIDE": 2048,  # the skin crop kept with each entry: source resolution up to this; 0: none
+    # ... and no finer than this (pores need 4 px/mm; more only costs bytes and time); 0: the source's
+    "SKIN_CROP_PX_PER_MM": 4.5,
     # Input limits
     "MAX_UPLOAD_BYTES": 25 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 50_000_000,
@@ -109,6 +111,7 @@ class SettingsSchema(Schema):
     CROP_SIZE = fields.Integer(validate=validate.Range(min=64, max=4096))
     CROP_MARGIN = fields.Float(validate=validate.Range(min=0.0, max=2.0))
     SKIN_CROP_MAX_SIDE = fields.Integer(validate=validate.Range(min=0, max=4096))
+    SKIN_CROP_PX_PER_MM = fields.Float(validate=validate.Range(min=0, max=50))
     MAX_UPLOAD_BYTES = fields.Integer(validate=validate.Range(min=1024))
     MAX_IMAGE_PIXELS = fields.Integer(validate=validate.Range(min=1))
     MAX_DECODE_BYTES = fields.Integer(validate=validate.Range(min=1048576))

@@ -18,6 +18,8 @@ from .observability import current_timer, metrics
 from .offload import start_blocking
 from .preprocess import PipelineSettings, analyze_crop, validate_image
 from .preprocess.analysis import check_requested_models
+from .preprocess.crop import inside_photo
+from .preprocess.overlay import geometry_from_dict
 from .preprocess.landmarks import Mesh
 from .skin import CONCERNS, analyze_skin
 from .skin.heatmaps import render_heatmap
@@ -105,7 +107,7 @@ def analyze_upload(data, tenant, models=None, profile=None):
     try:
         results, unavailable = off_hub(_analysis, BudgetedRegistry(registry, timer.budget), timer, validation.crop,
                                        validation.skin_crop, validation.mesh, settings.crop_margin, models,
-                                       math.degrees(validation.geometry.angle))
+                                       math.degrees(validation.geometry.angle), _photo_area(validation.to_dict()))
     except Exception:
         try:  # the crop is valid and stored as validate would; the analysis's error is the answer
             stored()
@@ -129,11 +131,12 @@ def analyze_stored(image_id, tenant, models=None):
     mesh = Mesh.from_dict(stored.metadata["landmarks"]) if "landmarks" in stored.metadata else None
     timer = work_timer()
     results, unavailable = off_hub(_analysis, BudgetedRegistry(registry, timer.budget), timer, stored.image,
-                                   stored.skin, mesh, margin, models, angle)
+                                   stored.skin, mesh, margin, models, angle,
+                                   _photo_area(stored.metadata.get("validation")))
     return {"image_id": image_id, "validation": None, "results": results, "unavailable": unavailable}
 
 
-def _analysis(registry, timer, crop, skin_crop, mesh, margin, models, angle):
+def _analysis(registry, timer, crop, skin_crop, mesh, margin, models, angle, photo_area=None):
     """(results, unavailable): the analyzers and the skin analysis on a crop (no Flask context: it
     runs off the hub)."""
     with timer.stage("analyze"):
@@ -141,20 +144,31 @@ def _analysis(registry, timer, crop, skin_crop, mesh, margin, models, angle):
     if mesh is None and "landmarks" in results:
         mesh = Mesh.from_dict(results["landmarks"])
     with timer.stage("skin"):
-        results["skin"] = skin_results(crop, skin_crop, mesh, registry)
+        results["skin"] = skin_results(crop, skin_crop, mesh, registry, photo_area=photo_area)
     return results, unavailable
 
 
-def skin_results(crop, skin_crop, mesh, registry, concerns=None, heatmaps=False):
+def _photo_area(validation):
+    """(crop geometry, photo size) from a validation's answer, for the crop's in-photo mask; None
+    when it does not say (an entry stored before the geometry was)."""
+    try:
+        return geometry_from_dict(validation["crop"]), (validation["image"]["width"], validation["image"]["height"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def skin_results(crop, skin_crop, mesh, registry, concerns=None, heatmaps=False, photo_area=None):
     """Skin analysis on the skin crop (source resolution), or on the square crop for an entry stored
-    without one (then the resolution-bound concerns say so). None without a mesh."""
+    without one (then the resolution-bound concerns say so). None without a mesh. `photo_area`
+    (geometry, photo size) keeps the padding beyond the photo's border out of the skin."""
     if mesh is None:
         return None
     image = skin_crop if skin_crop is not None else crop
     points = mesh.points * (image.width / crop.width)
     iris = registry.names_with_role("iris")
+    inside = inside_photo(photo_area[0], photo_area[1], image.width) if photo_area else None
     return analyze_skin(image, points, concerns=concerns, heatmaps=heatmaps, source_resolution=skin_crop is not None,
-                        registry=registry, iris_name=iris[0] if iris else None)
+                        registry=registry, iris_name=iris[0] if iris else None, inside=inside)
 
 
 def skin_heatmap(image_id, tenant, concern):
@@ -174,7 +188,8 @@ def skin_heatmap(image_id, tenant, concern):
 def _heatmap(registry, timer, stored, mesh, concern):
     """(the heatmap image, the skin body) of one concern on a stored crop (off the hub)."""
     with timer.stage("skin"):
-        body, maps = skin_results(stored.image, stored.skin, mesh, registry, [concern], heatmaps=True)
+        body, maps = skin_results(stored.image, stored.skin, mesh, registry, [concern], heatmaps=True,
+                                  photo_area=_photo_area(stored.metadata.get("validation")))
     result = body["concerns"].get(concern) or {"available": False, "reason": body.get("reason") or "no_skin_pixels"}
     with timer.stage("draw"):
         return render_heatmap(stored.image, maps.get(concern), result, concern), body

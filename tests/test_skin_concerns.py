@@ -8,6 +8,7 @@ The astronaut photo holds the face at about 0.7 px/mm; it is enlarged (bicubic) 
 test needs and run through the real validate pipeline (detector, mesh, iris), so the regions,
 mask and scale are the service's own.
 """
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -19,6 +20,7 @@ from skimage.color import lab2rgb, rgb2lab
 from ananacare.models import ModelRegistry, load_specs
 from ananacare.preprocess import PipelineSettings, validate_image
 from ananacare.skin import analyze_skin, pixels_per_mm
+from ananacare.skin.analysis import build_face
 from ananacare.skin.regions import region_masks
 from photos import encode, photo
 
@@ -72,9 +74,14 @@ def in_lab(image, mask, dl=0.0, da=0.0):
 
 
 def measured_mask(image, points, scale, name):
-    skin = analyse(image, points, scale)
-    assert skin["coverage"][name]["measured"], skin["coverage"][name]
-    return region_masks(image.size, points)[name]
+    """The pixels of a region the analysis measures (skin, away from hair and features), image-sized."""
+    face, _, coverage = build_face(image, points, scale["px_per_mm"])
+    assert coverage[name]["measured"], coverage[name]
+    mask = np.zeros((image.height, image.width), dtype=bool)
+    y0, x0 = face.origin
+    region = face.measured[name]
+    mask[y0:y0 + region.shape[0], x0:x0 + region.shape[1]] = region
+    return mask
 
 
 def draw_spots(image, centres, radius_px, darker=0.72):
@@ -102,16 +109,18 @@ def draw_lines(image, mask, count, darker, length_px, width_px):
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
-def test_the_astronauts_forehead_is_hair_and_is_not_measured():
+def test_the_astronauts_bangs_are_left_out_and_the_forehead_below_them_is_measured():
     image, points, scale = skin_face(4)
     skin = analyse(image, points, scale)
     assert scale["method"] == "iris" and 2.4 < scale["px_per_mm"] < 3.1
     assert 55 < scale["inter_eye_mm"] < 72  # the iris scale puts her eyes an adult's distance apart
     forehead = skin["coverage"]["forehead"]
-    assert forehead["measured"] is False and forehead["reason"] == "covered_by_hair", forehead
+    assert forehead["measured"] and 0.2 <= forehead["coverage"] < 0.75, forehead  # most of it is her bangs
     for name in ("nose", "chin", "right_cheek", "left_cheek", "right_under_eye", "left_under_eye"):
         assert skin["coverage"][name]["measured"], (name, skin["coverage"][name])
-    assert "forehead" not in skin["concerns"]["wrinkles"]["regions"] and "forehead" not in skin["regions"]
+    hue = {name: math.degrees(math.atan2(region["lab"][2], region["lab"][1]))
+           for name, region in skin["regions"].items()}
+    assert abs(hue["forehead"] - hue["right_cheek"]) < 6, hue  # skin's hue, not her light brown hair's
 
 
 @pytest.mark.parametrize("count", [3, 6])
@@ -175,7 +184,9 @@ def test_highlights_on_the_t_zone_raise_shine():
         pixels[(yy - cy) ** 2 + (xx - cx) ** 2 <= (1.0 * px_mm) ** 2] = (250, 248, 245)
     before = analyse(image, points, scale, ["shine"])["concerns"]["shine"]
     after = analyse(Image.fromarray(pixels), points, scale, ["shine"])["concerns"]["shine"]
-    assert after["value"] > before["value"] + 0.2 and after["regions"]["nose"]["highlight_percent"] > 2
+    painted = 100 * 4 * np.pi * px_mm ** 2 / nose.sum()  # % of the nose's measured skin painted white
+    added = after["regions"]["nose"]["highlight_percent"] - before["regions"]["nose"]["highlight_percent"]
+    assert after["value"] > before["value"] + 0.2 and 0.6 * painted < added < 1.6 * painted, (painted, added)
     assert after["score"] < before["score"] or before["score"] == 100 and after["score"] < 100
 
 
@@ -271,9 +282,12 @@ def test_mirroring_swaps_left_and_right_and_nothing_else():
         assert mirrored["coverage"][_other(name)]["measured"] == entry["measured"], name
         # colour is classified on every second pixel: after a flip that grid samples the other pixel
         # of each pair, so a region's edge along the hair moves by a pixel
-        assert mirrored["coverage"][_other(name)]["coverage"] == pytest.approx(entry["coverage"], abs=0.08), name
+        slack = 0.08 if entry["coverage"] >= 0.5 else 0.12  # more where it borders the hair
+        assert mirrored["coverage"][_other(name)]["coverage"] == pytest.approx(entry["coverage"], abs=slack), name
     for name, region in skin["regions"].items():
-        assert np.allclose(mirrored["regions"][_other(name)]["lab"], region["lab"], atol=0.5), name
+        # along the bangs that pixel decides whether a strand is skin: the forehead's mean moves by up to 2 L*
+        tolerance = 1.0 if skin["coverage"][name]["coverage"] > 0.8 else 2.0
+        assert np.allclose(mirrored["regions"][_other(name)]["lab"], region["lab"], atol=tolerance), name
     for concern, result in skin["concerns"].items():
         if not result["available"]:
             assert mirrored["concerns"][concern] == result, concern

@@ -140,10 +140,15 @@ class GeometrySchema(Schema):
 
 class SkinColourSchema(Schema):
     lab = fields.List(fields.Float(), metadata={"description": "mean CIE L*a*b* (D65)"})
-    ita = fields.Float(metadata={"description": "Individual Typology Angle, degrees"})
-    ita_category = fields.String()
+    ita = fields.Float(metadata={"description": "Individual Typology Angle as photographed, degrees"})
+    ita_corrected = fields.Float(allow_none=True, metadata={
+        "description": "overall only: ITA under the white reference of the eyes (null: the eyes give none)"})
+    ita_category = fields.String(allow_none=True, metadata={
+        "description": "overall only: the ITA skin type from ita_corrected; null when there is no white reference "
+                       "(see the tone concern's category_reason)"})
     redness = fields.Float(metadata={"description": "mean a*"})
-    evenness = fields.Float(metadata={"description": "standard deviation of L*; lower is more even"})
+    evenness = fields.Float(metadata={"description": "standard deviation of L* about its local mean (8 mm): "
+                                                     "blotchiness, not shading; lower is more even"})
     pixels = fields.Integer()
 
 

@@ -256,7 +256,8 @@ class FileCropStore:
             for name in names:
                 entries += name.endswith(".json") and not name.startswith(_TEMP_PREFIX)
                 orphans += _orphan(name, present)
-                size += _size(os.path.join(folder, name))
+                if name not in (FileLedger.NAME, _SWEEP_LOCK):  # the store's own bookkeeping
+                    size += _size(os.path.join(folder, name))
         return {"backend": self.backend, "path": self.root, "entries": entries, "orphans": orphans,
                 "bytes": size, "ttl_seconds": self.ttl_seconds, "max_entries": self.max_entries,
                 "store_max_bytes": self.quota.store_max_bytes, "tenant_max_bytes": self.quota.tenant_max_bytes,

@@ -18,7 +18,12 @@ SRGB_TO_LINEAR = np.where(_LEVELS <= 0.04045, _LEVELS / 12.92, ((_LEVELS + 0.055
 
 def srgb_to_lab(pixels, dtype=np.float64):
     """N x 3 uint8 sRGB -> N x 3 CIE L*a*b* (D65); float32 is about 3x faster and within 1e-4."""
-    linear = SRGB_TO_LINEAR.astype(dtype)[np.asarray(pixels, dtype=np.uint8)]
+    return linear_to_lab(SRGB_TO_LINEAR.astype(dtype)[np.asarray(pixels, dtype=np.uint8)], dtype)
+
+
+def linear_to_lab(linear, dtype=np.float64):
+    """N x 3 linear-light sRGB (0-1) -> N x 3 CIE L*a*b* (D65)."""
+    linear = np.asarray(linear, dtype=dtype)
     xyz = linear @ (_SRGB_TO_XYZ.T / _D65_WHITE).astype(dtype)
     f = np.cbrt(xyz)
     low = xyz <= (6 / 29) ** 3  # the linear toe near black: rare on a face, so patched in place

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 PAD_COLOUR = (0, 0, 0)
 
@@ -101,3 +101,15 @@ def _region_around(image, geometry):
 def _transform(image, geometry):
     return image.transform((geometry.size, geometry.size), Image.Transform.AFFINE, geometry.affine(),
                            resample=Image.Resampling.BILINEAR, fillcolor=PAD_COLOUR)
+
+
+def inside_photo(geometry, photo_size, side):
+    """A side x side boolean mask of the crop `geometry` cut at that side: true where its pixels come
+    from the photo (width, height) and not from the padding beyond its border. The photo's rectangle
+    mapped into the crop, filled (a convex polygon: exact and fast at any side)."""
+    width, height = photo_size
+    corners = geometry.to_crop(np.array([(0, 0), (width, 0), (width, height), (0, height)], dtype=np.float64))
+    corners = corners * side / geometry.size
+    canvas = Image.new("L", (side, side), 0)
+    ImageDraw.Draw(canvas).polygon([tuple(map(float, corner)) for corner in corners], fill=255)
+    return np.asarray(canvas) > 0

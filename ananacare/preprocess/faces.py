@@ -13,7 +13,7 @@ from PIL import ImageOps
 
 from ..models import ModelUnavailable
 from ..timing import NULL_BUDGET, SearchExhausted
-from .crop import CropGeometry, crop_geometry, cut_square
+from .crop import CropGeometry, crop_geometry, cut_square, inside_photo
 from .detect import EIGHTH_TURNS, QUARTER_TURNS, Face, detect_candidates, merge_faces, run_detector
 from .face_measures import (LEFT_EYE, LEFT_FACE_EDGE, MOUTH, RIGHT_EYE, RIGHT_FACE_EDGE, eye_aspect_ratio,
                             eye_centres, inter_eye_distance, mouth_opening, roll_degrees, yaw_pitch_degrees)
@@ -101,6 +101,17 @@ class FaceEvidence:
         inset = int(round(pixels.shape[0] * self.margin / (1 + 2 * self.margin)))
         return pixels[inset:pixels.shape[0] - inset, inset:pixels.shape[1] - inset]
 
+    def inside(self):
+        """The region's pixels that come from the photo (boolean, the region's shape): a face near the
+        border has padding in its region."""
+        return inside_photo(self.geometry, self.image.size, self.region.width)
+
+    def face_inside(self):
+        """inside() cut to the face box, as face_pixels() is."""
+        mask = self.inside()
+        inset = int(round(mask.shape[0] * self.margin / (1 + 2 * self.margin)))
+        return mask[inset:mask.shape[0] - inset, inset:mask.shape[1] - inset]
+
 
 def refine(evidence, registry):
     """The mesh run once more on the region its own points place (centre, side, eye-line angle),
@@ -120,14 +131,15 @@ def face_measures(evidence, scale):
     points = evidence.source_points(scale)
     yaw, pitch = yaw_pitch_degrees(points)
     pixels = evidence.face_pixels()
-    exposure = face_exposure(pixels)
+    inside = evidence.face_inside()
+    exposure = face_exposure(pixels, inside)
     return {
         "face_presence": round(evidence.mesh.face_flag, 4),
         "inter_eye_distance": round(inter_eye_distance(points), 1),
         "yaw": round(yaw, 2), "pitch": round(pitch, 2), "roll": round(roll_degrees(points), 2),
         "eyes_open": round(min(eye_aspect_ratio(points, RIGHT_EYE), eye_aspect_ratio(points, LEFT_EYE)), 4),
         "mouth_closed": round(mouth_opening(points), 4),
-        "colour": round(mean_chroma(pixels[::2, ::2]), 2),
+        "colour": round(mean_chroma(pixels[::2, ::2][inside[::2, ::2]]) if inside.any() else 0.0, 2),
         **exposure,
     }
 

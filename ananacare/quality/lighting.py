@@ -92,11 +92,14 @@ def natural_colour_distance(a, b):
     return float(np.hypot(max(5 - a, a - 25, 0.0), max(5 - b, b - 35, 0.0)))
 
 
-def lighting_measures(region, points):
-    """OFIQ's native light and colour values of the upright face region (RGB uint8) and its mesh."""
+def lighting_measures(region, points, inside=None):
+    """OFIQ's native light and colour values of the upright face region (RGB uint8) and its mesh;
+    `inside` keeps padding beyond the photo's border out of the face (OFIQ's own image has none)."""
     pixels = np.asarray(region)
     height, width = pixels.shape[:2]
     mask = face_mask(points, (width, height))
+    if inside is not None and (mask & inside).any():
+        mask = mask & inside
     luminance = linear_luminance(pixels)
     histogram = _histogram(luminance[mask])
     levels = np.arange(256) / 255.0

@@ -15,7 +15,7 @@ def ofiq_measures(evidence, faces, scale, source_size, pose, registry, backgroun
     yaw, pitch, roll = pose
     natives = {"single_face": second_face_ratio(faces), "yaw": yaw, "pitch": pitch, "roll": roll,
                **geometric_measures(points, source_size, yaw),
-               **lighting_measures(evidence.region, evidence.mesh.points)}
+               **lighting_measures(evidence.region, evidence.mesh.points, evidence.inside())}
     reasons = {}
     if background:
         natives["background_uniformity"], reason = background_uniformity(

@@ -8,10 +8,12 @@ pixels; on an old entry they report `available: false` with reason `source_resol
 import numpy as np
 
 from ..preprocess.colour import MIN_SKIN_CHROMA, srgb_to_lab
-from . import dark_circles, pores, redness, shine, spots, texture, tone, wrinkles
-from .common import Face, relative_lightness, unavailable
-from .filters import binary_fill_holes, label
-from .regions import MIN_COVERAGE, classify_skin, coverage_reason, region_masks, region_polygons, skin_reference
+from . import dark_circles, light, pores, redness, shine, spots, texture, tone, wrinkles
+from .common import Face, colour_step, masked_blur, relative_lightness, unavailable
+from .filters import binary_fill_holes, binary_opening, gaussian_filter, label
+from .heatmaps import Marks
+from .regions import (MIN_COVERAGE, classify_skin, coverage_reason, face_outline, local_reference, oval_mask,
+                      region_masks, skin_reference)
 from .scale import pixels_per_mm
 
 # name -> (module, needs source resolution, needs colour). Each module has MIN_PX_PER_MM and
@@ -27,13 +29,17 @@ CONCERNS = {
     "tone": (tone, False, True),
 }
 MIN_REGION_PIXELS = 16
+MIN_REGION_CM2 = 0.5  # a region with less visible skin than this is not measured (too little for its numbers)
 MAX_FEATURE_MM = 12.0  # enclosed non-skin blobs up to this size are skin features (spots, moles)
 PAD_PX = 8
+LIGHT_TREND_MM = 12.0  # the scale of the light's fall-off across a face (shading), for the skin test
+INTERIOR_MM, INTERIOR_SHARE = 1.0, 0.8  # measured skin: at least this share of skin within about a mm
+MIN_PIECE = 0.05  # pieces of skin under this share of the largest are specks between hair strands
 
 
 def _bounds(points, size):
-    """(y0, y1, x0, x1): the regions' bounding box in the image, padded; None when it is empty."""
-    corners = np.vstack(list(region_polygons(points).values()))
+    """(y0, y1, x0, x1): the face outline's bounding box in the image, padded; None when it is empty."""
+    corners = face_outline(points)
     x0, y0 = np.floor(corners.min(axis=0)).astype(int) - PAD_PX
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + PAD_PX
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(size[0], x1), min(size[1], y1)
@@ -51,12 +57,27 @@ def _fill_small_holes(skin, max_area):
     return skin | small[holes]
 
 
-def _upsample(mask, shape):
-    return np.repeat(np.repeat(mask, 2, axis=0), 2, axis=1)[:shape[0], :shape[1]]
+def _main_skin(skin):
+    """The skin that belongs to the face: specks of skin colour between hair strands opened away, and
+    only the pieces of at least MIN_PIECE of the largest kept (so the holes they leave are not
+    filled back as skin features)."""
+    opened = binary_opening(skin)
+    pieces, count = label(opened)
+    if count == 0:
+        return opened
+    sizes = np.bincount(pieces.ravel(), minlength=count + 1)
+    sizes[0] = 0
+    return (sizes >= MIN_PIECE * sizes.max())[pieces]
 
 
-def build_face(image, points, px_per_mm):
-    """(Face, chroma, coverage) for the image, or (None, 0, coverage) without skin regions."""
+def _upsample(mask, shape, step):
+    return np.repeat(np.repeat(mask, step, axis=0), step, axis=1)[:shape[0], :shape[1]]
+
+
+def build_face(image, points, px_per_mm, inside=None):
+    """(Face, chroma, coverage) for the image, or (None, 0, coverage) without skin regions. `inside`
+    (boolean, the image's shape) marks the pixels that come from the photo: a crop reaching past the
+    photo's border is padded, and padding is never skin."""
     bounds = _bounds(points, image.size)
     if bounds is None:
         return None, 0.0, {}
@@ -65,37 +86,48 @@ def build_face(image, points, px_per_mm):
     local = np.asarray(points, dtype=np.float64).copy()
     local[:, 0] -= x0
     local[:, 1] -= y0
-    masks = region_masks((x1 - x0, y1 - y0), local)
+    masks = region_masks((x1 - x0, y1 - y0), local, None if inside is None else inside[y0:y1, x0:x1])
     if not any(mask.any() for mask in masks.values()):
         return None, 0.0, {}
-    half = {name: mask[::2, ::2] for name, mask in masks.items()}
-    small = rgb[::2, ::2]
-    lab_half = srgb_to_lab(small.reshape(-1, 3), np.float32).reshape(small.shape[:2] + (3,))
-    union_half = np.logical_or.reduce(list(half.values()))
-    chroma = float(np.hypot(lab_half[..., 1], lab_half[..., 2])[union_half].mean()) if union_half.any() else 0.0
-    skin_h, dark_h, high_h, off_h = classify_skin(lab_half, skin_reference(lab_half, half))
+    step = colour_step(px_per_mm)
+    grid = {name: mask[::step, ::step] for name, mask in masks.items()}
+    small = rgb[::step, ::step]
+    lab = srgb_to_lab(small.reshape(-1, 3), np.float32).reshape(small.shape[:2] + (3,))
+    union_grid = np.logical_or.reduce(list(grid.values()))
+    chroma = float(np.hypot(lab[..., 1], lab[..., 2])[union_grid].mean()) if union_grid.any() else 0.0
+    reference = skin_reference(lab, grid)
+    # the skin's lightness around each pixel, from a first pass: shading is no hair, the second pass knows
+    trend = masked_blur(lab[..., 0], classify_skin(lab, reference)[0], LIGHT_TREND_MM * px_per_mm / step)
+    skin_g, dark_g, high_g, off_g = classify_skin(lab, local_reference(lab, reference, trend, grid), trend)
     # a highlight is skin that shines: measured for relief and shine, left out of colour by each concern
-    skin_h = _fill_small_holes(skin_h | high_h, (MAX_FEATURE_MM * px_per_mm / 2) ** 2 * np.pi / 4)
-    skin, dark, highlight = (_upsample(m, rgb.shape) for m in (skin_h, dark_h & ~skin_h, high_h))
-    off_hue = _upsample(off_h & ~skin_h, rgb.shape)
-    lightness = _upsample(lab_half[..., 0], rgb.shape)  # for heatmaps: relief uses `relative`
+    skin_g = _fill_small_holes(_main_skin(skin_g | high_g), (MAX_FEATURE_MM * px_per_mm / step) ** 2 * np.pi / 4)
+    skin, dark, highlight = (_upsample(m, rgb.shape, step) for m in (skin_g, dark_g & ~skin_g, high_g))
+    off_hue = _upsample(off_g & ~skin_g, rgb.shape, step)
+    # measured skin keeps a rim of INTERIOR_MM from what is not skin: strands at a hairline, the edge
+    # of a brow or a beard pass the colour test pixel by pixel but not as a neighbourhood
+    interior = _upsample(gaussian_filter(skin_g.astype(np.float32), INTERIOR_MM * px_per_mm / step) >= INTERIOR_SHARE,
+                         rgb.shape, step)
+    lightness = _upsample(lab[..., 0], rgb.shape, step)  # for heatmaps: relief uses `relative`
     union = np.logical_or.reduce(list(masks.values()))
     relative = relative_lightness(rgb, union & skin if (union & skin).any() else union)
     coverage, measured = {}, {}
-    for name, mask in masks.items():
-        area = int(mask.sum())
-        share = float((mask & skin).sum()) / max(area, 1)
-        entry = {"coverage": round(share, 3), "measured": False}
+    oval = oval_mask((x1 - x0, y1 - y0), local)  # coverage is judged inside the mesh's oval: the
+    for name, mask in masks.items():             # forehead's lift above it may well be hair
+        area = int((mask & oval).sum())
+        share = float((mask & oval & skin).sum()) / max(area, 1)
+        kept = mask & skin & interior
+        cm2 = float(kept.sum()) / px_per_mm ** 2 / 100
+        entry = {"coverage": round(share, 3), "measured": False, "area_cm2": round(cm2, 2)}
         if area < MIN_REGION_PIXELS:
             entry["reason"] = "outside_photo_or_too_small"
-        elif share < MIN_COVERAGE:
+        elif share < MIN_COVERAGE or cm2 < MIN_REGION_CM2:
             entry["reason"] = coverage_reason(dark, highlight, off_hue, mask, name)
         else:
             entry["measured"] = True
-            measured[name] = mask & skin
+            measured[name] = kept
         coverage[name] = entry
-    face = Face(lightness, relative, lab_half if chroma >= MIN_SKIN_CHROMA else None, masks, skin, highlight, dark,
-                measured, float(px_per_mm), (int(y0), int(x0)))
+    face = Face(lightness, relative, lab if chroma >= MIN_SKIN_CHROMA else None, masks, skin, highlight, dark,
+                measured, float(px_per_mm), (int(y0), int(x0)), step, small, light.reference(rgb, local))
     return face, chroma, coverage
 
 
@@ -105,7 +137,7 @@ def measure_concern(name, face, heatmap=False, source_resolution=True):
     module, needs_resolution, needs_colour = CONCERNS[name]
     if needs_resolution and not source_resolution:
         return unavailable("source_resolution_not_stored"), None
-    if needs_colour and face.lab_half is None:
+    if needs_colour and face.lab is None:
         return unavailable("no_colour"), None
     if face.px_per_mm < module.MIN_PX_PER_MM:
         return unavailable("resolution_too_low", module.MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
@@ -113,15 +145,16 @@ def measure_concern(name, face, heatmap=False, source_resolution=True):
 
 
 def analyze_skin(image, points, scale=None, concerns=None, heatmaps=False, source_resolution=True,
-                 registry=None, iris_name=None):
+                 registry=None, iris_name=None, inside=None):
     """The skin result (and {concern: heatmap} in the image's pixels when `heatmaps`).
 
-    `points` are the mesh in the image's pixels; `scale` the px/mm dict (measured here when None).
+    `points` are the mesh in the image's pixels; `scale` the px/mm dict (measured here when None);
+    `inside` the image's pixels that come from the photo (None: all of them).
     """
     points = np.asarray(points, dtype=np.float64)
     if scale is None:
         scale = pixels_per_mm(image, points, registry, iris_name)
-    face, chroma, coverage = build_face(image, points, scale["px_per_mm"])
+    face, chroma, coverage = build_face(image, points, scale["px_per_mm"], inside)
     names = list(CONCERNS) if concerns is None else list(concerns)
     body = {"available": False, "scale": scale, "image": {"width": image.width, "height": image.height,
                                                           "source_resolution": source_resolution},
@@ -132,7 +165,7 @@ def analyze_skin(image, points, scale=None, concerns=None, heatmaps=False, sourc
         return (body, maps) if heatmaps else body
     for name in names:
         body["concerns"][name], maps[name] = measure_concern(name, face, heatmaps, source_resolution)
-    colour = face.lab_half is not None
+    colour = face.lab is not None
     body["available"] = colour
     if not colour:
         body["reason"] = "no_colour"
@@ -140,16 +173,18 @@ def analyze_skin(image, points, scale=None, concerns=None, heatmaps=False, sourc
         tone_result = body["concerns"].get("tone") or measure_concern("tone", face)[0]
         if tone_result.get("available"):
             body["regions"] = tone_result["regions"]
-            every = np.concatenate([face.lab_half[face.measured[n][::2, ::2] & ~face.highlight[::2, ::2]]
+            every = np.concatenate([face.lab[face.on_grid(face.measured[n] & ~face.highlight)]
                                     for n in tone_result["regions"]])
-            body["overall"] = tone.colour_summary(every)
+            body["overall"] = {**tone.colour_summary(every), "evenness": tone_result["value"],
+                               "ita_corrected": tone_result["ita_corrected"],
+                               "ita_category": tone_result["ita_category"]}
     if heatmaps:
         full = {}
-        for name, values in maps.items():
-            if values is not None:
-                canvas = np.zeros((image.height, image.width), dtype=np.float32)
+        for name, marks in maps.items():
+            if marks is not None:
+                canvas = np.full((image.height, image.width), np.nan, dtype=np.float32)
                 y0, x0 = face.origin
-                canvas[y0:y0 + values.shape[0], x0:x0 + values.shape[1]] = values
-                full[name] = canvas
+                canvas[y0:y0 + marks.values.shape[0], x0:x0 + marks.values.shape[1]] = marks.values
+                full[name] = Marks(canvas, marks.style)
         return body, full
     return body

@@ -8,6 +8,7 @@ value is the measurement to compare between photos.
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from ..preprocess.colour import SRGB_TO_LINEAR
 from .filters import gaussian_filter
@@ -21,7 +22,7 @@ class Face:
 
     lightness: np.ndarray  # L* per pixel (from every second pixel, repeated: for heatmaps)
     relative: np.ndarray  # green-channel lightness, % of its median over skin (see relative_lightness)
-    lab_half: np.ndarray | None  # L*a*b* on every second pixel (colour concerns); None for a grey photo
+    lab: np.ndarray | None  # L*a*b* on every `step`-th pixel (colour concerns); None for a grey photo
     masks: dict  # region -> boolean mask (geometry minus features), full resolution
     skin: np.ndarray  # boolean: the pixel looks like this face's skin
     highlight: np.ndarray  # boolean: much brighter and paler than the skin (specular)
@@ -29,6 +30,24 @@ class Face:
     measured: dict  # region -> boolean mask of its skin pixels, for regions with enough coverage
     px_per_mm: float
     origin: tuple = (0, 0)  # (y, x) of these arrays' top-left pixel in the analysed image
+    step: int = 2  # the colour grid's pixel step (colour_step)
+    rgb: np.ndarray | None = None  # the sRGB pixels of the colour grid
+    light: dict | None = None  # the white reference the eyes give (ananacare.skin.light.reference)
+
+    def on_grid(self, mask):
+        """A full-resolution mask on the colour grid."""
+        return mask[::self.step, ::self.step]
+
+    def to_full(self, values):
+        """Colour-grid values repeated back to the full resolution."""
+        return np.repeat(np.repeat(values, self.step, axis=0), self.step, axis=1)[:self.relative.shape[0],
+                                                                                  :self.relative.shape[1]]
+
+
+def colour_step(px_per_mm):
+    """The colour grid's step: colour is smooth on skin, and about 1.5 px/mm resolve a spot's or a
+    red patch's millimetres; every second pixel at the least."""
+    return max(2, int(round(px_per_mm / 1.5)))
 
 
 def sigma_px(face, mm):
@@ -71,10 +90,10 @@ def _upsample_linear(values, block, size, axis):
     return values[:, low] * (1 - weight) + values[:, high] * weight
 
 
-def place(face, box, values):
-    """A window's map placed back into a face-sized array of zeros (for heatmaps)."""
-    full = np.zeros(face.relative.shape, dtype=np.float32)
-    full[box] = values
+def place(face, box, values, where=None):
+    """A window's values placed back into a face-sized array, NaN outside `where` (for heatmaps)."""
+    full = np.full(face.relative.shape, np.nan, dtype=np.float32)
+    full[box] = values if where is None else np.where(where, values, np.nan)
     return full
 
 
@@ -133,12 +152,73 @@ def relative_lightness(rgb, skin):
     k) scales it by cbrt(k), which the division by the median removes. Green, not Y: skin is
     R > G > B, and a bright face clips red first (at +15 % the astronaut's cheeks do), which would
     flatten its relief; green carries most of the luminance and shows melanin and blood well.
+    Green is 8-bit: the cube root is a table, the median a histogram's.
     """
-    green = np.cbrt(SRGB_TO_LINEAR.astype(np.float32)[rgb[..., 1]])
-    median = float(np.median(green[skin])) if skin.any() else float(green.mean())
-    return (100 * green / max(median, 1e-3)).astype(np.float32)
+    table = np.cbrt(SRGB_TO_LINEAR.astype(np.float32))
+    green = rgb[..., 1]
+    counts = np.bincount((green[skin] if skin.any() else green).ravel(), minlength=256)
+    median = float(table[int(np.searchsorted(np.cumsum(counts), (counts.sum() + 1) / 2))])
+    return (100 / max(median, 1e-3) * table)[green].astype(np.float32)
 
 
 def region_area_cm2(face, mask):
     """A mask's area in cm^2 on this face."""
     return float(mask.sum()) / (face.px_per_mm ** 2) / 100.0
+
+
+RELIEF_PX_PER_MM = 3.0  # the grid wrinkles and spots are measured on (finer photos are averaged down to it)
+
+
+@dataclass
+class Relief:
+    """A face's relief on a grid of at most RELIEF_PX_PER_MM (area-averaged): wrinkles and spots are
+    measured there, so their cost and their numbers do not depend on the photo's resolution beyond
+    what they resolve. `face` holds relative lightness, skin and measured regions on that grid."""
+
+    face: Face
+    zoom: float  # grid pixels per full-resolution pixel (<= 1)
+
+    def to_full(self, ys, xs):
+        """Grid positions (y, x) as positions in the full-resolution face arrays."""
+        return (np.asarray(ys) + 0.5) / self.zoom - 0.5, (np.asarray(xs) + 0.5) / self.zoom - 0.5
+
+    def marks_to_full(self, values):
+        """Grid marks (NaN where none) as full-resolution marks, each at its grid pixel's centre."""
+        full = np.full(self.shape_full, np.nan, dtype=np.float32)
+        ys, xs = np.nonzero(np.isfinite(values))
+        fy, fx = self.to_full(ys, xs)
+        fy = np.clip(np.round(fy).astype(int), 0, full.shape[0] - 1)
+        fx = np.clip(np.round(fx).astype(int), 0, full.shape[1] - 1)
+        full[fy, fx] = values[ys, xs]
+        return full
+
+    shape_full: tuple = (0, 0)
+
+
+def relief(face):
+    """The face's Relief (made once per face)."""
+    cached = getattr(face, "_relief", None)
+    if cached is not None:
+        return cached
+    zoom = min(1.0, RELIEF_PX_PER_MM / face.px_per_mm)
+    if zoom > 0.9:
+        made = Relief(face, 1.0, face.relative.shape)
+    else:
+        height, width = face.relative.shape
+        size = (max(1, round(width * zoom)), max(1, round(height * zoom)))
+
+        def shrink(values):
+            image = Image.fromarray(np.asarray(values, dtype=np.float32), mode="F")
+            return np.asarray(image.resize(size, Image.Resampling.BOX))
+
+        zoom = size[0] / width
+        owner = np.zeros(face.relative.shape, dtype=np.uint8)  # the measured regions are disjoint
+        for index, mask in enumerate(face.measured.values(), start=1):
+            owner[mask] = index
+        owner = np.asarray(Image.fromarray(owner, mode="L").resize(size, Image.Resampling.NEAREST))
+        measured = {name: owner == index for index, name in enumerate(face.measured, start=1)}
+        small = Face(None, shrink(face.relative), None, {}, shrink(face.skin) > 0.5, None, None, measured,
+                     face.px_per_mm * zoom)
+        made = Relief(small, zoom, face.relative.shape)
+    face._relief = made
+    return made

@@ -1,7 +1,8 @@
 """Dark circles: how much darker the skin under the eyes is than the cheeks, and of what hue.
 
 delta L* = median L* (cheek skin) - median L* (under-eye skin), per side; positive is darker under
-the eye. The hue of the difference (delta a*, delta b* under-eye minus cheek) tells the common
+the eye. The cheek skin is the band just beneath the under-eye region (as wide, 1.5 times as tall).
+The hue of the difference (delta a*, delta b* under-eye minus cheek) tells the common
 kinds apart as in the dark-circle literature (Huang 2014; Park 2016): more blue/violet (b* down)
 is vascular, more brown (a* and b* up, darker) pigmented, neither: shadow from structure.
 """
@@ -10,9 +11,12 @@ import math
 import numpy as np
 
 from .common import result, unavailable
+from .regions import band_below
+from .heatmaps import Marks
 
 METHOD = "under_eye_vs_cheek_delta_L* (CIE L*a*b*, medians)"
 MIN_PX_PER_MM = 0.5
+REFERENCE_DEPTH = 1.5
 
 
 def _kind(da, db):
@@ -25,13 +29,13 @@ def _kind(da, db):
 
 def measure(face, heatmap=False):
     """The dark-circle concern (heatmap: L* deficit under the eyes against the cheeks)."""
-    lab, regions, deltas = face.lab_half, {}, []
+    lab, regions, deltas = face.lab, {}, []
     for side in ("right", "left"):
         under, cheek = f"{side}_under_eye", f"{side}_cheek"
         if under not in face.measured or cheek not in face.measured:
             continue
-        u = lab[face.measured[under][::2, ::2]]
-        c = lab[face.measured[cheek][::2, ::2]]
+        u = lab[face.on_grid(face.measured[under])]
+        c = lab[face.on_grid(face.measured[cheek] & band_below(face.measured[under], REFERENCE_DEPTH))]
         if len(u) < 4 or len(c) < 4:
             continue
         du = np.median(c, axis=0) - np.median(u, axis=0)
@@ -46,9 +50,7 @@ def measure(face, heatmap=False):
                   delta_a=round(da, 2), delta_b=round(db, 2), kind=_kind(da, db))
     if not heatmap:
         return body, None
-    reference = float(np.mean([d[3] for d in deltas]))
-    under = np.zeros(face.relative.shape, dtype=bool)
-    for name in ("right_under_eye", "left_under_eye"):
-        if name in face.measured:
-            under |= face.measured[name]
-    return body, np.where(under, np.clip(reference - face.lightness, 0, None), 0)
+    values = np.full(face.relative.shape, np.nan, dtype=np.float32)
+    for name, region in regions.items():  # each under-eye valued by its own delta L*, as the JSON says
+        values[face.measured[name]] = region["delta_lightness"]
+    return body, Marks(values)

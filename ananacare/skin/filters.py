@@ -57,6 +57,53 @@ def gaussian_filter(values, sigma):
     return _correlate_symmetric(_correlate_symmetric(values, taps, 0), taps, 1)
 
 
+def _correlate(values, taps, axis):
+    """`values` correlated along an axis with an odd-length kernel that is symmetric or antisymmetric
+    (a Gaussian's derivatives are), edges reflected; mirror taps are applied in pairs."""
+    radius = len(taps) // 2
+    sign = 1.0 if np.allclose(taps, taps[::-1]) else -1.0
+    moved = np.moveaxis(values, axis, 0)
+    n = moved.shape[0]
+    padded = np.pad(moved, [(radius, radius)] + [(0, 0)] * (moved.ndim - 1), mode="symmetric")
+    kind = values.dtype.type
+    out = padded[radius:radius + n] * kind(taps[radius])
+    pair = np.empty_like(out)
+    for k in range(1, radius + 1):
+        if sign > 0:
+            np.add(padded[radius + k:radius + k + n], padded[radius - k:radius - k + n], out=pair)
+        else:
+            np.subtract(padded[radius + k:radius + k + n], padded[radius - k:radius - k + n], out=pair)
+        pair *= kind(taps[radius + k])
+        out += pair
+    return np.moveaxis(out, 0, axis)
+
+
+def _derivative_kernels(sigma, truncate=3.5):
+    """Sampled Gaussian and its first and second derivatives, normalised so that they give exactly
+    1, x and x^2 / 2 their derivatives' values (sum 1; sum -x g' = 1; sum 0 and sum x^2 g'' / 2 = 1)."""
+    radius = max(1, int(truncate * float(sigma) + 0.5))
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    g = np.exp(-0.5 * x ** 2 / sigma ** 2)
+    g /= g.sum()
+    first = -x / sigma ** 2 * g
+    first /= -(x * first).sum()
+    second = (x ** 2 / sigma ** 4 - 1 / sigma ** 2) * g
+    second -= second.mean()
+    second /= (x ** 2 * second).sum() / 2
+    return g, first, second
+
+
+def derivatives(values, sigma):
+    """(d/dy, d/dx, d2/dy2, d2/dxdy, d2/dx2) of the Gaussian-smoothed values, by Gaussian derivative
+    kernels (exact to the sampling: equally strong along the axes and the diagonals, unlike
+    differences of differences); as scipy.ndimage.gaussian_filter(values, sigma, order=...)."""
+    values = np.asarray(values, dtype=np.float32)
+    g, first, second = (taps[::-1].copy() for taps in _derivative_kernels(sigma))  # correlation
+    smooth_y, first_y, second_y = (_correlate(values, taps, 0) for taps in (g, first, second))
+    return (_correlate(first_y, g, 1), _correlate(smooth_y, first, 1), _correlate(second_y, g, 1),
+            _correlate(first_y, first, 1), _correlate(smooth_y, second, 1))
+
+
 def maximum_filter(values, size):
     """The maximum over each size x size window (size odd), as scipy.ndimage.maximum_filter."""
     if size % 2 == 0:

@@ -5,10 +5,10 @@ s2 = 0.35 mm (a Laplacian-of-Gaussian approximation, Lowe 2004) is positive on a
 about 0.5 mm; its local maxima above PORE_CONTRAST (% of the skin's lightness) are pores. Raw
 value: pores per cm^2; also their mean contrast.
 """
-import numpy as np
 
 from .common import place, region_area_cm2, result, sigma_px, unavailable, union, window
 from .filters import gaussian_filter, maximum_filter
+from .heatmaps import Marks
 
 METHOD = "dog_pits (difference of Gaussians 0.12/0.35 mm, local maxima)"
 MIN_PX_PER_MM = 4.0  # a 0.12 mm scale is then half a pixel
@@ -34,4 +34,4 @@ def measure(face, heatmap=False):
             count, area = count + n, area + cm2
     body = result(METHOD, count / max(area, 1e-6), "pores/cm2", best=5.0, worst=60.0, regions=regions,
                   minimum=MIN_PX_PER_MM, mean_contrast=round(float(dog[peaks].mean()) if count else 0.0, 3))
-    return body, (place(face, box, np.where(measured, np.clip(dog, 0, None), 0)) if heatmap else None)
+    return body, (Marks(place(face, box, dog, peaks), "mark") if heatmap else None)

@@ -10,6 +10,7 @@ no chroma to test: brightness alone then decides.
 import numpy as np
 
 from .common import result, unavailable
+from .heatmaps import Marks
 from .regions import CHEEKS, T_ZONE
 
 METHOD = "specular_highlight_share (L* > skin median + max(2.5 sigma, 8), C* < 0.7 skin C*)"
@@ -39,4 +40,7 @@ def measure(face, heatmap=False):
     ratio = round(t_zone / cheeks, 2) if cheeks else None
     body = result(METHOD, t_zone, "% T-zone", best=0.0, worst=5.0, regions=regions, minimum=MIN_PX_PER_MM,
                   cheeks_percent=round(cheeks, 3) if cheeks is not None else None, t_zone_to_cheeks=ratio)
-    return body, ((face.highlight & (t_mask | c_mask)).astype(np.float32) if heatmap else None)
+    if not heatmap:
+        return body, None
+    shining = face.highlight & (t_mask | c_mask)  # the highlights counted, valued by the T-zone's share
+    return body, Marks(np.where(shining, t_zone, np.nan).astype(np.float32), "mark")

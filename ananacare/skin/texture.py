@@ -5,6 +5,7 @@ import numpy as np
 
 from .common import place, result, sigma_px, unavailable, union, window
 from .filters import gaussian_filter
+from .heatmaps import Marks
 
 METHOD = "bandpass_roughness (std of G(0.1 mm) - G(1 mm))"
 MIN_PX_PER_MM = 2.0
@@ -23,4 +24,4 @@ def measure(face, heatmap=False):
                for name in REGIONS if name in face.measured}
     body = result(METHOD, float(band[measured].std()), "% lightness", best=0.8, worst=4.0, regions=regions,
                   minimum=MIN_PX_PER_MM)
-    return body, (place(face, box, np.where(measured, np.abs(band), 0)) if heatmap else None)
+    return body, (Marks(place(face, box, np.abs(band), measured)) if heatmap else None)
