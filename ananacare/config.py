@@ -37,7 +37,7 @@ DEFAULTS = {
     "CROP_MARGIN": 0.25,  # side = face size x (1 + 2 x margin); 0.25 is the landmark model's ROI
     "SKIN_CROP_MAX_SIDE": 2048,  # the skin crop kept with each entry: source resolution up to this; 0: none
     # ... and no finer than this (pores need 4 px/mm; more only costs bytes and time); 0: the source's
-    "SKIN_CROP_PX_PER_MM": 4.5,
+    "SKIN_CROP_PX_PER_MM": 5.0,
     # Input limits
     "MAX_UPLOAD_BYTES": 25 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 50_000_000,

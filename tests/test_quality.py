@@ -140,7 +140,7 @@ def test_textbook_ita_for_a_known_colour(registry):
         ref_l, _, ref_b = rgb2lab(np.array([[rgb]], dtype=np.float64) / 255)[0, 0]
         assert overall["ita"] == pytest.approx(math.degrees(math.atan2(ref_l - 50, ref_b)), abs=0.05)
         assert overall["ita"] == pytest.approx(expected, abs=2.0)
-        assert overall["ita_category"] == ita_category(expected)
+        assert overall["ita_category"] is None  # one colour has no whites of the eyes to correct the light by
         assert overall["evenness"] < 0.01  # one colour: perfectly even
     assert ita_degrees(70, 20) == pytest.approx(45.0) and ita_category(45.0) == "light"
     assert math.isclose(ita_degrees(50, 15), 0.0, abs_tol=1e-9) and ita_category(-56.3) == "dark"
@@ -166,9 +166,9 @@ def test_colour_shifts_move_the_skin_measures(registry):
 def test_analysis_reports_pose_geometry_and_skin(client):
     image_id = client.post("/api/validate/image", data=jpeg(), content_type="image/jpeg").get_json()["image_id"]
     results = client.post("/api/analyze/by-id", json={"image_id": image_id}).get_json()["results"]
-    # the forehead is under her bangs: not measured (coverage says why)
-    assert set(results["skin"]["regions"]) == {"nose", "right_cheek", "left_cheek", "chin"}
-    assert results["skin"]["coverage"]["forehead"]["reason"] == "covered_by_hair"
+    # the forehead is mostly under her bangs: what is measured of it is the skin below them
+    assert set(results["skin"]["regions"]) >= {"nose", "right_cheek", "left_cheek", "chin"}
+    assert results["skin"]["coverage"]["forehead"]["coverage"] < 0.6
     assert results["skin"]["overall"]["ita_category"] in {"very light", "light", "intermediate"}
     pose = results["pose"]
     assert abs(pose["yaw"]) < 10 and abs(pose["roll"]) < 8

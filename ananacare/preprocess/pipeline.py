@@ -16,8 +16,8 @@ from ..timing import NULL_TIMER
 from .crop import CropGeometry, cut_square
 from .decode import decode_image, decode_region, region_scale
 from .structure import StructureLimits
-from .face_measures import inter_eye_distance
-from .faces import face_measures, refine, search_faces
+from .face_measures import inter_eye_distance, yaw_pitch_degrees
+from .faces import face_measures, search_faces, settle
 from .landmarks import Mesh
 
 INTER_EYE_MM = 63.0  # adults' mean (Dodgson 2004); ananacare.skin.scale uses the iris when it can
@@ -42,7 +42,7 @@ class PipelineSettings:
     quality_profile: str = "normal"
     quality_overrides: dict = field(default_factory=dict)
     skin_max_side: int = 2048  # 0: no skin crop
-    skin_px_per_mm: float = 4.5  # the skin crop keeps no more than this (0: the source's, up to the side)
+    skin_px_per_mm: float = 5.0  # the skin crop keeps no more than this (0: the source's, up to the side)
     structure_limits: StructureLimits = StructureLimits()
 
     @classmethod
@@ -119,7 +119,7 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
                                 exhaustive)
         return Validation(None, False, checks, faces, image, settings.quality_profile, detection=detection)
     with timer.stage("detect"):
-        primary = refine(evidence[0], registry)
+        primary = settle(evidence[0], registry)
     geometry = primary.crop_geometry(settings.crop_margin, settings.crop_size)
     skin_crop = None
     if settings.skin_max_side:
@@ -159,12 +159,15 @@ def not_exhaustive(checks, exhaustive):
 def skin_side(primary, decoded, geometry, settings):
     """The skin crop's side: the square at the source's resolution, but no more than
     SKIN_CROP_PX_PER_MM needs (the finest concern, pores, needs 4 px/mm; the inter-eye distance at
-    63 mm estimates the scale here, the iris measures it in the analysis) and at most
+    63 mm, corrected for the face's yaw, estimates the scale here, the iris measures it in the
+    analysis: adults' eyes are 54-74 mm apart, so the default asks 5 for a margin) and at most
     SKIN_CROP_MAX_SIDE."""
     source_side = geometry.side / decoded.scale
     if not settings.skin_px_per_mm:
         return min(settings.skin_max_side, max(16, round(source_side)))
-    ied = inter_eye_distance(primary.source_points(decoded.scale))
+    points = primary.source_points(decoded.scale)
+    yaw = min(abs(yaw_pitch_degrees(points)[0]), 60.0)  # a turned face's eyes look closer together
+    ied = inter_eye_distance(points) / math.cos(math.radians(yaw))
     square_mm = source_side / max(ied / INTER_EYE_MM, 1e-6)
     return max(16, min(settings.skin_max_side, round(source_side), math.ceil(settings.skin_px_per_mm * square_mm)))
 

@@ -96,6 +96,7 @@ def build_face(image, points, px_per_mm, inside=None):
     union_grid = np.logical_or.reduce(list(grid.values()))
     chroma = float(np.hypot(lab[..., 1], lab[..., 2])[union_grid].mean()) if union_grid.any() else 0.0
     reference = skin_reference(lab, grid)
+    skin_chroma = float(np.hypot(reference[0][1], reference[0][2]))
     # the skin's lightness around each pixel, from a first pass: shading is no hair, the second pass knows
     trend = masked_blur(lab[..., 0], classify_skin(lab, reference)[0], LIGHT_TREND_MM * px_per_mm / step)
     skin_g, dark_g, high_g, off_g = classify_skin(lab, local_reference(lab, reference, trend, grid), trend)
@@ -127,7 +128,7 @@ def build_face(image, points, px_per_mm, inside=None):
             measured[name] = kept
         coverage[name] = entry
     face = Face(lightness, relative, lab if chroma >= MIN_SKIN_CHROMA else None, masks, skin, highlight, dark,
-                measured, float(px_per_mm), (int(y0), int(x0)), step, small, light.reference(rgb, local))
+                measured, float(px_per_mm), (int(y0), int(x0)), step, small, light.reference(rgb, local, skin_chroma))
     return face, chroma, coverage
 
 

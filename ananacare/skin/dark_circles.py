@@ -2,6 +2,11 @@
 
 delta L* = median L* (cheek skin) - median L* (under-eye skin), per side; positive is darker under
 the eye. The cheek skin is the band just beneath the under-eye region (as wide, 1.5 times as tall).
+The lightness difference is taken on the relief channel (cube root of linear green over its median,
+from which a global exposure change divides out) at full resolution, as the difference of the two
+regions' means over their middle 80 % (deaf to highlights, lashes and moles at either end), and
+expressed in L* at the cheek's lightness (L* + 16 = 116 cbrt(Y)): re-captures of one face move it
+far less than differences of L* medians on the colour grid do.
 The hue of the difference (delta a*, delta b* under-eye minus cheek) tells the common
 kinds apart as in the dark-circle literature (Huang 2014; Park 2016): more blue/violet (b* down)
 is vascular, more brown (a* and b* up, darker) pigmented, neither: shadow from structure.
@@ -19,6 +24,14 @@ MIN_PX_PER_MM = 0.5
 REFERENCE_DEPTH = 1.5
 
 
+def _trimmed_mean(values):
+    """The mean of the middle 80 %: continuous (an 8-bit channel's median moves in steps) and deaf
+    to the few highlights, lashes or moles at either end."""
+    low, high = np.percentile(values, (10, 90))
+    kept = values[(values >= low) & (values <= high)]
+    return float(kept.mean()) if kept.size else float(values.mean())
+
+
 def _kind(da, db):
     if db < -1.5:
         return "vascular (bluish)"
@@ -34,12 +47,16 @@ def measure(face, heatmap=False):
         under, cheek = f"{side}_under_eye", f"{side}_cheek"
         if under not in face.measured or cheek not in face.measured:
             continue
-        u = lab[face.on_grid(face.measured[under])]
-        c = lab[face.on_grid(face.measured[cheek] & band_below(face.measured[under], REFERENCE_DEPTH))]
+        under_mask = face.measured[under]
+        cheek_mask = face.measured[cheek] & band_below(face.measured[under], REFERENCE_DEPTH)
+        u, c = lab[face.on_grid(under_mask)], lab[face.on_grid(cheek_mask)]
         if len(u) < 4 or len(c) < 4:
             continue
         du = np.median(c, axis=0) - np.median(u, axis=0)
-        dl, da, db = float(du[0]), float(-du[1]), float(-du[2])
+        # lightness from the relief channel at full resolution (exposure divides out of it), in L* units
+        # at the cheek's own lightness: a photo a little brighter or darker moves the difference little
+        relief = _trimmed_mean(face.relative[cheek_mask]) - _trimmed_mean(face.relative[under_mask])
+        dl, da, db = float(relief / 100 * (np.median(c[:, 0]) + 16)), float(-du[1]), float(-du[2])
         regions[under] = {"delta_lightness": round(dl, 2), "delta_a": round(da, 2), "delta_b": round(db, 2),
                           "hue_angle": round(math.degrees(math.atan2(db, da)), 1), "kind": _kind(da, db)}
         deltas.append((dl, da, db, float(np.median(c[:, 0]))))

@@ -28,6 +28,7 @@ MAX_CLIPPED = 0.1  # share of the white at 250 or more in a channel: clipped, it
 MAX_EYE_RATIO = 1.6  # the brighter white over the darker: more, and the eyes are not in one light
 MAX_EYE_HUE_DIFFERENCE = 8.0  # C*ab between the two whites (after the same correction)
 MAX_WHITE_CHROMA = 30.0  # C* of the whites as photographed: more is no white
+MAX_WHITE_TO_SKIN_CHROMA = 0.75  # ... nor is one nearly as coloured as the skin in the same light
 
 
 def _eye_pixels(rgb, points, ring):
@@ -55,9 +56,10 @@ def _white(pixels):
     return brightest.mean(axis=0), len(brightest), clipped
 
 
-def reference(rgb, points):
+def reference(rgb, points, skin_chroma=None):
     """{"gains": per-channel linear gains, "white_lab": the whites' L*a*b* as photographed} when the
-    eyes can serve as the white reference; {"reason": why not} otherwise."""
+    eyes can serve as the white reference; {"reason": why not} otherwise. `skin_chroma`: the skin's
+    C* as photographed, which whites must be well under (an eye opening of skin colour is no white)."""
     rgb = np.asarray(rgb)
     whites = []
     for ring in (RIGHT_EYE_RING, LEFT_EYE_RING):
@@ -72,7 +74,8 @@ def reference(rgb, points):
         return {"reason": "uneven_light"}
     mean = np.mean(whites, axis=0)
     white_lab = linear_to_lab(mean[None, :])[0]
-    if np.hypot(white_lab[1], white_lab[2]) > MAX_WHITE_CHROMA:
+    white_chroma = float(np.hypot(white_lab[1], white_lab[2]))
+    if white_chroma > MAX_WHITE_CHROMA or (skin_chroma and white_chroma > MAX_WHITE_TO_SKIN_CHROMA * skin_chroma):
         return {"reason": "eye_whites_coloured"}
     gains = SCLERA_Y / np.maximum(mean, 1e-4)
     corrected = [linear_to_lab((w * gains)[None, :])[0] for w in whites]

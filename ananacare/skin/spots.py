@@ -8,8 +8,9 @@ around it darker than half its peak (at least LOW_CONTRAST; a painted spot's cor
 disc, and two spots beside one shadow keep a core each). It is a spot when that core's
 equivalent diameter is 1-10 mm, it is round (major over minor axis of its second moments under
 MAX_ELONGATION; longer ones are lines, left to wrinkles), its centre lies on measured skin (the
-region that holds its centre counts it) and most of it is skin (a blob reaching into an eye, brow
-or the hair is their shadow).
+region that holds its centre counts it), most of it is measured skin and so is most of its
+surround (a blob reaching into an eye, a brow or the hair, or their rim, is their shadow, and a dark
+line where the face meets an ear or the hair is no spot).
 
 Stable counts: a spot near the threshold is neither in nor out. Each spot weighs
 clip((peak darkness - SEED_CONTRAST) / (FULL_CONTRAST - SEED_CONTRAST), 0, 1): a faint one adds a
@@ -17,6 +18,7 @@ fraction, and the raw value (spots per cm2) is the sum of the weights over the m
 moves smoothly when the light or the compression moves a faint spot's contrast. `count` is the
 number of spots of weight at least one half. Reported per region: count, per cm2, area share.
 """
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,10 +32,11 @@ MIN_PX_PER_MM = 1.0  # a 1 mm spot is then about one pixel
 SURROUND_MM = 6.0
 LOW_CONTRAST = 2.0  # % darker than the surround: the least a spot's core reaches down to
 SEED_CONTRAST = 4.0  # a candidate's peak; it weighs 0 there ...
-FULL_CONTRAST = 7.0  # ... rising to a whole spot here (count: weight >= 0.5, a peak of 5.5)
+FULL_CONTRAST = 10.0  # ... rising to a whole spot here (count: weight >= 0.5, a peak of 7)
 DIAMETER_MM = (1.0, 10.0)
 MAX_ELONGATION = 3.0
-MIN_ON_SKIN = 0.6  # share of a blob's pixels on skin (not hair, brows, eyes)
+MIN_ON_SKIN = 0.6  # share of a spot's core on measured skin (not hair, brows, eyes, nor their rim)
+SURROUND_REACH, MIN_SURROUND = 2.5, 0.7  # and of the square 2.5 radii around it: a spot lies within the skin
 CORE_LEVELS = 2.0 * 1.4 ** np.arange(8)  # % darker, 2 to 21: where a spot's core is cut (at 0.5-0.7 of its peak)
 REGIONS = ("forehead", "nose", "chin", "right_cheek", "left_cheek", "right_under_eye", "left_under_eye",
            "right_crows_feet", "left_crows_feet", "right_nasolabial", "left_nasolabial", "upper_lip")
@@ -88,6 +91,17 @@ def _component_stats(labels, count, weights_dark, skin):
     return area, my, mx, np.sqrt(major / minor), mean(skin.ravel()[where].astype(np.float64))
 
 
+def surround_share(inside, y, x, reach):
+    """The share of measured skin in the square of half-side `reach` around (y, x) (`inside`: the
+    integral image of the measured skin, padded by a row and a column of zeros)."""
+    height, width = inside.shape[0] - 1, inside.shape[1] - 1
+    top, bottom = int(max(0, y - reach)), int(min(height, y + reach + 1))
+    left, right = int(max(0, x - reach)), int(min(width, x + reach + 1))
+    area = max(1, (bottom - top) * (right - left))
+    total = inside[bottom, right] - inside[top, right] - inside[bottom, left] + inside[top, left]
+    return float(total) / area
+
+
 def find(face):
     """The spots on the face's measured regions (see the module's docstring), found on its relief grid.
 
@@ -98,6 +112,8 @@ def find(face):
     grid = relief(face)
     face = grid.face
     dark = darkness(face, face.skin)
+    measured = union(face, REGIONS)  # skin away from hair, brows and eyes (analysis's interior rim)
+    inside = np.pad(measured, ((1, 0), (1, 0))).cumsum(0).cumsum(1)  # its integral image
     window = max(3, int(round(sigma_px(face, 1.0))) | 1)
     peaks = (dark >= SEED_CONTRAST) & (dark == maximum_filter(dark, window)) & face.skin
     py, px = np.nonzero(peaks)
@@ -108,8 +124,9 @@ def find(face):
     cores = {}  # level -> (labels, their component stats)
     for level in np.unique(level_of):
         labels, count = label((dark >= CORE_LEVELS[level]) & face.skin)
-        cores[level] = (labels, _component_stats(labels, count, dark, face.skin), np.zeros(count + 1, np.int32))
-    found, taken = [], []  # taken: (level, component) of the cores already a spot's
+        cores[level] = (labels, _component_stats(labels, count, dark, measured), np.zeros(count + 1, np.int32))
+    found, taken, centres = [], [], []  # taken: (level, component) of the cores seen; centres: the spots'
+
     for index in np.argsort(-peak, kind="stable"):  # the darkest first: a core holds one spot
         level, y, x = level_of[index], py[index], px[index]
         if any(cores[other][0][y, x] == component for other, component in taken):
@@ -123,10 +140,16 @@ def find(face):
         if not (DIAMETER_MM[0] <= diameter <= DIAMETER_MM[1] and elongation[component] <= MAX_ELONGATION
                 and on_skin[component] >= MIN_ON_SKIN):
             continue
+        radius = diameter / 2 * face.px_per_mm
+        if surround_share(inside, my[component], mx[component], SURROUND_REACH * radius + 1) < MIN_SURROUND:
+            continue  # at the edge of the measured skin: a shadow where the face meets an ear, hair or a fold
+        if any(math.dist((my[component], mx[component]), centre) < max(radius, other) for centre, other in centres):
+            continue  # the same spot seen from another peak (a hard-edged spot can have a ring of them)
         cy, cx = int(round(my[component])), int(round(mx[component]))
         region = next((name for name in REGIONS if name in face.measured and face.measured[name][cy, cx]), None)
         if region is None:
             continue
+        centres.append(((my[component], mx[component]), radius))
         numbers[component] = len(found) + 1
         weight = float(np.clip((peak[index] - SEED_CONTRAST) / (FULL_CONTRAST - SEED_CONTRAST), 0, 1))
         full_y, full_x = grid.to_full(my[component], mx[component])
