@@ -164,7 +164,8 @@ def test_a_whole_skin_analysis_is_the_same_with_scipys_filters(monkeypatch, fact
     assert set(our_maps) == set(their_maps)
     for name in our_maps:
         mine, others = our_maps[name].values, their_maps[name].values
-        differs = ~np.isclose(mine, others, rtol=1e-4, atol=1e-3, equal_nan=True)  # float32 at L* ~ 70
+        # float32 at L* ~ 70; tone divides by the skin's weight near its edge: 0.1 L* on a 2-8 L* scale
+        differs = ~np.isclose(mine, others, rtol=1e-4, atol=0.1 if name == "tone" else 1e-3, equal_nan=True)
         # a measured mask's edge pixel may fall either way in float32 (the interior rim's threshold)
         assert differs.sum() <= (60 if name in ("wrinkles", "texture", "tone", "redness") else 0), (name, differs.sum())
 
