@@ -247,7 +247,8 @@ class ReadinessSchema(Schema):
     ready = fields.Boolean()
     pid = fields.Integer()
     reasons = fields.List(fields.Dict(), metadata={"description": "per required model not ready: "
-                                                                  "model, status, stage, verdict, error"})
+                                                                  "model, status; a failed one also stage and "
+                                                                  "verdict (its error: /api/diagnostics)"})
 
 
 class ModelSummarySchema(Schema):
