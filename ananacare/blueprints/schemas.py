@@ -204,7 +204,7 @@ class SkinSchema(Schema):
         "description": "wrinkles, spots, pores, texture, redness, dark_circles, shine, tone; each: available "
                        "(false: reason, e.g. resolution_too_low with min_px_per_mm), method, value, unit, score "
                        "(0-100, 100 = best), severity (none, mild, moderate, severe), min_px_per_mm, regions, and "
-                       "the concern's own extras (README: Skin analysis)"})
+                       "the concern's own extras (docs/api.md: Skin concerns)"})
 
 
 class ResultsSchema(Schema):
