@@ -67,6 +67,16 @@ function nativeCell(native) {
   return td;
 }
 
+// A check's name, breakable only after its underscores (illumination_<wbr>uniformity), never mid-word.
+function nameCell(name) {
+  const td = cell("", "name");
+  name.split(/(?<=_)/).forEach((part, index) => {
+    if (index) td.append(document.createElement("wbr"));
+    td.append(document.createTextNode(part));
+  });
+  return td;
+}
+
 function cell(text, className, label) {
   const td = document.createElement("td");
   td.textContent = text;
@@ -92,7 +102,7 @@ function showChecks(validation) {
     row.dataset.check = check.name;
     const [text, kind] = outcome(check);
     row.className = kind;
-    row.append(cell(check.name, "name"), cell(text, kind), cell(format(check.value), "value", "value"),
+    row.append(nameCell(check.name), cell(text, kind), cell(format(check.value), "value", "value"),
       cell(format(check.threshold), "threshold", "threshold"), cell(format(check.quality), "quality", "quality"),
       nativeCell(check.native), cell(check.message, "why"));
     return row;
