@@ -72,8 +72,8 @@ def test_upload_a_face_and_see_crop_checks_and_analysis(browser, site, tmp_path)
     assert "degrees" in yaw.find_element(By.CSS_SELECTOR, "td.native").text
     WebDriverWait(browser, 30).until(lambda _: browser.find_element(By.ID, "analysis").text)
     analysis = browser.find_element(By.ID, "analysis").text
-    assert "Pose and openness" in analysis and "ITA" in analysis and "Skin: left cheek" in analysis
-    assert "px/mm" in analysis and "covered_by_hair" in analysis  # her forehead is under her bangs
+    assert "Pose and openness" in analysis and "ITA" in analysis and "Skin colour: left cheek" in analysis
+    assert "px/mm" in analysis and "cm² of skin" in analysis and "skin type (ITA)" in analysis
     concerns = browser.find_elements(By.CSS_SELECTOR, "#concerns figure.concern")
     assert [figure.get_attribute("data-concern") for figure in concerns] == [
         "wrinkles", "spots", "pores", "texture", "redness", "dark_circles", "shine", "tone"]
@@ -83,6 +83,16 @@ def test_upload_a_face_and_see_crop_checks_and_analysis(browser, site, tmp_path)
             "return arguments[0].complete && arguments[0].naturalWidth", image) == 512)
         caption = figure.find_element(By.TAG_NAME, "figcaption").text
         assert "/100" in caption or "not measured" in caption, caption
+        if "(none)" in caption:  # nothing shown that was not found: no kind of dark circle for none
+            assert "structural" not in caption and "vascular" not in caption and "pigmented" not in caption
+    glossary = browser.find_element(By.ID, "skin-glossary").text
+    assert "uncalibrated" in glossary and "ITA" in glossary and "a*" in glossary
+    concerns[1].find_element(By.TAG_NAME, "img").click()  # a heatmap enlarges on click ...
+    big = browser.find_element(By.ID, "lightbox-image")
+    WebDriverWait(browser, 10).until(lambda _: browser.find_element(By.ID, "lightbox").is_displayed())
+    assert big.size["width"] > 300 and "spots" in browser.find_element(By.ID, "lightbox-caption").text
+    browser.find_element(By.ID, "lightbox").click()  # ... and closes on another
+    WebDriverWait(browser, 10).until(lambda _: not browser.find_element(By.ID, "lightbox").is_displayed())
     canvas_width = browser.execute_script("return document.getElementById('photo-canvas').width")
     assert canvas_width == 512
     _screenshot(browser, "page-valid.png")
