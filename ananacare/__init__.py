@@ -64,9 +64,12 @@ def register_commands(app):
 
 
 def start_worker(app):
-    """What a serving process does once, after fork: load its models and start the crop sweeper."""
+    """What a serving process does once, after fork: say whether the API is open, load its models
+    and start the crop sweeper."""
     from .image_cache import start_sweeper
+    from .tenancy import warn_if_open
 
+    warn_if_open(app)
     states = load_models(app)
     start_sweeper(app)
     return states

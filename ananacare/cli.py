@@ -1,4 +1,9 @@
-"""flask commands: models warmup/list/verify, cache prune, analyze FILES."""
+"""flask commands: models warmup/list/verify, cache prune, analyze FILES.
+
+Tables print one row per model with columns as wide as their widest cell, under a header. The
+open-mode warning (no API keys) is the server's: of these commands only `analyze`, which stores
+crops as a tenant, repeats it, once per run.
+"""
 import json
 import sys
 
@@ -11,6 +16,7 @@ from .image_cache import crop_store
 from .models import model_registry
 from .quality.checks import PROFILES
 from .service import analyze_upload
+from .tenancy import warn_if_open
 
 models_cli = AppGroup("models", help="Fill the model cache, list and verify models.")
 cache_cli = AppGroup("cache", help="Maintain the crop store.")
@@ -18,6 +24,24 @@ cache_cli = AppGroup("cache", help="Maintain the crop store.")
 
 def _emit_json(payload):
     click.echo(json.dumps(payload, indent=2, default=str))
+
+
+def _echo_table(header, rows):
+    """Rows of cells under a header, each column as wide as its widest cell: numbers right-aligned,
+    the rest left-aligned; a column empty in every row is left out."""
+    rows = [[str(cell) for cell in row] for row in rows]
+    kept = [column for column in range(len(header)) if any(row[column] for row in rows)]
+    header, rows = [header[c] for c in kept], [[row[c] for c in kept] for row in rows]
+    widths = [max(len(line[column]) for line in [header, *rows]) for column in range(len(header))]
+    numeric = [bool(rows) and all(_numeric(row[column]) for row in rows) for column in range(len(header))]
+    for line in [header, *rows]:
+        cells = [cell.rjust(width) if right else cell.ljust(width) for cell, width, right in zip(line, widths, numeric)]
+        click.echo("  ".join(cells).rstrip())
+
+
+def _numeric(cell):
+    """A number (a size, seconds with their unit)."""
+    return cell.rstrip("s").replace(".", "", 1).isdigit()
 
 
 @models_cli.command("warmup")
@@ -28,16 +52,15 @@ def warmup_command():
     file naming a timm model in a build without the timm runtime is a deploy mistake to stop.
     """
     registry = model_registry()
-    failed_required = []
+    failed_required, rows = [], []
     for name in registry.names:
         state = registry.load(name)
         verdict = state.report.verdict if state.report else "-"
-        line = f"{name:<24} {verdict:<16} {state.status:<7} {state.load_seconds or 0:7.3f}s"
-        if state.status == "failed":
-            line += f"  [{state.stage}] {state.error}"
-            if state.spec.required or registry.runtime_missing(name):
-                failed_required.append(name)
-        click.echo(line)
+        problem = f"[{state.stage}] {state.error}" if state.status == "failed" else ""
+        rows.append([name, verdict, state.status, f"{state.load_seconds or 0:.3f}s", problem])
+        if state.status == "failed" and (state.spec.required or registry.runtime_missing(name)):
+            failed_required.append(name)
+    _echo_table(["model", "verdict", "status", "load", "problem"], rows)
     if failed_required:
         click.echo(f"required models (or models whose runtime is not installed) failed: "
                    f"{', '.join(failed_required)}", err=True)
@@ -55,9 +78,9 @@ def list_command(as_json):
     if as_json:
         _emit_json(rows)
         return
-    for row in rows:
-        click.echo(f"{row['name']:<24} {row['runtime']:<7} {row['role']:<10} "
-                   f"{'required' if row['required'] else 'optional':<9} {row['source']}")
+    _echo_table(["model", "runtime", "role", "required", "source"],
+                [[row["name"], row["runtime"], row["role"], "required" if row["required"] else "optional",
+                  row["source"]] for row in rows])
 
 
 @models_cli.command("verify")
@@ -80,11 +103,10 @@ def verify_command(as_json):
     if as_json:
         _emit_json(rows)
     else:
-        for row in rows:
-            file = row["file"] or {}
-            line = (f"{row['name']:<24} {file.get('verdict', '-'):<16} {file.get('size') or 0:>10} B  "
-                    f"{file.get('sha256') or '-'}")
-            click.echo(line + (f"  [{row['stage']}] {row['error']}" if row["error"] else ""))
+        _echo_table(["model", "verdict", "bytes", "sha256", "problem"],
+                    [[row["name"], (row["file"] or {}).get("verdict", "-"), (row["file"] or {}).get("size") or 0,
+                      (row["file"] or {}).get("sha256") or "-",
+                      f"[{row['stage']}] {row['error']}" if row["error"] else ""] for row in rows])
     if failed_required:
         sys.exit(1)
 
@@ -110,6 +132,7 @@ def analyze_command(files, models, tenant, profile):
     face is a result (status 422), not a failure of the command.
     """
     names = [m.strip() for m in models.split(",") if m.strip()] if models else None
+    warn_if_open(current_app)
     owner = current_app.extensions["ananacare"]["tenants"].named(tenant)
     server_failure = False
     for path in files:

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
-# Every error code the API can answer: code -> (HTTP status, meaning). The README's error table
+# Every error code the API can answer: code -> (HTTP status, meaning). docs/api.md's error table
 # lists the same codes under the same statuses (tests/test_error_codes.py checks both ways, and
 # that every code raised anywhere in ananacare/ is here). Add a code here when you raise a new one.
 ERROR_CODES = {

@@ -7,9 +7,10 @@ from flask import current_app, g, request
 
 from .errors import ApiError
 
+API_KEY_HEADER = "X-API-Key"  # what clients send their API key in (the OpenAPI document names it too)
 PUBLIC_API_PATHS = ("/api/openapi.json", "/api/docs")
 OPERATOR_PATHS = ("/api/diagnostics", "/metrics")
-_CORS_HEADERS = "Content-Type, X-API-Key, X-Request-ID, Authorization"
+_CORS_HEADERS = f"Content-Type, {API_KEY_HEADER}, X-Request-ID, Authorization"
 _EXPOSED_HEADERS = "X-Request-ID, Server-Timing"
 
 
@@ -43,30 +44,47 @@ def _bearer_token():
 
 
 def _unauthorized(message, scheme):
-    challenge = "Bearer" if scheme == "bearer" else 'APIKey header="X-API-Key"'
+    challenge = "Bearer" if scheme == "bearer" else f'APIKey header="{API_KEY_HEADER}"'
     return ApiError("unauthorized", message, 401, {"scheme": scheme}, {"WWW-Authenticate": challenge})
+
+
+def credential_for(path):
+    """The credential a path takes: "bearer" (operators' paths: the diagnostics token), "api-key"
+    (the tenants' API), or None (public). The OpenAPI document marks operations by the same rule."""
+    if path.startswith(OPERATOR_PATHS):
+        return "bearer"
+    if path.startswith("/api/") and not path.startswith(PUBLIC_API_PATHS):
+        return "api-key"
+    return None
+
+
+def credential_required(kind, config, tenants):
+    """Whether this deployment demands that credential: API keys once any are set; the diagnostics
+    token once it is set, or once API keys are (operators' data, every tenant's counts, paths and
+    model errors, is no tenant's: without a token these paths are then closed, not open to any key)."""
+    if kind == "bearer":
+        return bool(config["DIAGNOSTICS_TOKEN"]) or not tenants.open
+    return kind == "api-key" and not tenants.open
 
 
 def check_access():
     """before_request: operators' paths need the diagnostics token; /api/* needs an API key when set."""
     if request.method == "OPTIONS":
         return
-    config = current_app.config
-    path = request.path
     tenants = current_app.extensions["ananacare"]["tenants"]
-    if path.startswith(OPERATOR_PATHS) and (config["DIAGNOSTICS_TOKEN"] or not tenants.open):
-        # with API keys, operators' data (every tenant's counts, paths, model errors) is not a
-        # tenant's: without a diagnostics token these paths are closed, not open to any key
-        token = config["DIAGNOSTICS_TOKEN"]
+    kind = credential_for(request.path)
+    if kind is None or not credential_required(kind, current_app.config, tenants):
+        return
+    if kind == "bearer":
+        token = current_app.config["DIAGNOSTICS_TOKEN"]
         if not token or not _matches(_bearer_token(), [token]):
             raise _unauthorized("This endpoint needs Authorization: Bearer <diagnostics token> "
                                 "(ANANACARE_DIAGNOSTICS_TOKEN).", "bearer")
         return
-    if not tenants.open and path.startswith("/api/") and not path.startswith(PUBLIC_API_PATHS):
-        key = _matching(request.headers.get("X-API-Key"), tenants.keys)
-        if key is None:
-            raise _unauthorized("Send a valid API key in the X-API-Key header.", "api-key")
-        g.tenant = tenants.tenant_for(key)
+    key = _matching(request.headers.get(API_KEY_HEADER), tenants.keys)
+    if key is None:
+        raise _unauthorized(f"Send a valid API key in the {API_KEY_HEADER} header.", "api-key")
+    g.tenant = tenants.tenant_for(key)
 
 
 def add_headers(response):

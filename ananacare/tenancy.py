@@ -113,10 +113,15 @@ def check_tenancy_settings(config):
 
 
 def init_app(app):
-    """Build the tenant directory (config.load_settings has applied the rules); warn in open mode."""
-    directory = TenantDirectory(app.config["API_KEYS"], app.config["SECRET_KEY"])
-    app.extensions["ananacare"]["tenants"] = directory
-    if directory.open:
+    """Build the tenant directory (config.load_settings has applied the rules)."""
+    app.extensions["ananacare"]["tenants"] = TenantDirectory(app.config["API_KEYS"], app.config["SECRET_KEY"])
+
+
+def warn_if_open(app):
+    """Log, once per call, that the API is open when no API keys are set. A serving process calls it
+    at start (ananacare.start_worker), `flask analyze` once per run; creating the app does not, so
+    the CLI's other commands, which serve nobody, do not repeat it."""
+    if app.extensions["ananacare"]["tenants"].open:
         log.warning("no API keys are set: the API is open to anyone who can reach it and every caller "
                     "shares one tenant; set ANANACARE_API_KEYS and ANANACARE_SECRET_KEY (and "
                     "ANANACARE_REQUIRE_API_KEYS=true) in production")

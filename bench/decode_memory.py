@@ -3,6 +3,7 @@
 Each upload runs in a fresh process (tests/memory_probe.py) on the default models; VmHWM before the
 request is the baseline of the same run. Prints a table; goal: every kind <= 400 MB.
 """
+import argparse
 import json
 import subprocess
 import sys
@@ -43,4 +44,6 @@ def main(sides=(7000,)):
 
 
 if __name__ == "__main__":
-    main(tuple(int(arg) for arg in sys.argv[1:]) or (7000,))
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sides", nargs="*", type=int, default=[7000], help="side lengths in pixels (default 7000)")
+    main(tuple(parser.parse_args().sides))

@@ -4,8 +4,8 @@ gevent (the default since slow clients were found to stop sync workers).
 Validate at 1 MP with 4 concurrent clients for SECONDS against 2 workers of each class, interleaved
 ROUNDS times so load from elsewhere on the machine hits both alike; prints medians and the ratio.
 """
+import argparse
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
@@ -45,4 +45,7 @@ def main(classes=("sync", "gevent")):
 
 
 if __name__ == "__main__":
-    main(tuple(sys.argv[1:]) or ("sync", "gevent"))
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("classes", nargs="*", default=["sync", "gevent"],
+                        help="gunicorn worker classes, the first the baseline (default: sync gevent)")
+    main(tuple(parser.parse_args().classes))

@@ -1,5 +1,5 @@
 """One list of error codes (errors.ERROR_CODES): every code the source raises is in it, under the
-status it is raised with, and the README's error table lists exactly the same codes."""
+status it is raised with, and docs/api.md's error table lists exactly the same codes."""
 import ast
 import re
 from pathlib import Path
@@ -8,7 +8,7 @@ import ananacare
 from ananacare.errors import _HTTP_CODES, ERROR_CODES
 
 PACKAGE = Path(ananacare.__file__).parent
-README = PACKAGE.parent / "README.md"
+API_DOC = PACKAGE.parent / "docs" / "api.md"
 
 
 def _literal(node):
@@ -36,9 +36,9 @@ def raised_codes():
     return found
 
 
-def readme_table():
-    """{code: status} from the README's error table (status None for the `other` row)."""
-    text = README.read_text()
+def documented_table():
+    """{code: status} from docs/api.md's error table (status None for the `other` row)."""
+    text = API_DOC.read_text()
     table = text[text.index("| status | codes |"):]
     table = table[:table.index("\n\n")]
     codes = {}
@@ -46,7 +46,7 @@ def readme_table():
         status, listed = row.strip("|").split("|", 1)
         status = None if status.strip() == "other" else int(status)
         for code in re.findall(r"`([a-z_]+)`", listed):
-            assert code not in codes, f"{code} listed twice in the README"
+            assert code not in codes, f"{code} listed twice in docs/api.md"
             codes[code] = status
     return codes
 
@@ -66,5 +66,5 @@ def test_every_raised_code_is_listed_with_its_status():
         assert ERROR_CODES.get(code, (None,))[0] == status, f"_HTTP_CODES {status} -> {code!r}"
 
 
-def test_readme_table_matches_the_list():
-    assert readme_table() == {code: status for code, (status, _) in ERROR_CODES.items()}
+def test_the_documented_table_matches_the_list():
+    assert documented_table() == {code: status for code, (status, _) in ERROR_CODES.items()}

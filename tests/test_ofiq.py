@@ -221,7 +221,7 @@ def test_closing_the_eyes_lowers_eyes_open(registry):
     assert natives == sorted(natives, reverse=True) and natives[-1] < 0.9 * natives[0]
     assert [c.value for c in openness] == sorted((c.value for c in openness), reverse=True)  # our EAR agrees
     # MediaPipe's 468-point mesh keeps a painted-out eye about 0.06 T open, far above OFIQ's 0.02
-    # midpoint: the quality component barely moves (see README, eyes_open)
+    # midpoint: the quality component barely moves (see docs/quality.md, eyes_open)
     assert openness[-1].quality <= openness[0].quality
 
 

@@ -4,9 +4,11 @@ import tempfile
 
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import (missing_required_header, negative_data_rejection,
+                                               positive_data_acceptance)
 
 from ananacare import create_app, load_models
+from ananacare.errors import ERROR_CODES
 
 app = create_app({"TESTING": True, "CACHE_DIR": tempfile.mkdtemp(prefix="openapi-crops-")})
 load_models(app)
@@ -33,3 +35,102 @@ def test_docs_page_is_served_from_our_own_files():
     assert page.status_code == 200 and b"swagger-ui-bundle.js" in page.data and b"://" not in page.data
     assert client.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 200
     assert client.get("/api/docs/static/docs.js").status_code == 200
+
+
+SECRET = "0123456789abcdef0123456789abcdef"
+keyed_app = create_app({"TESTING": True, "CACHE_DIR": tempfile.mkdtemp(prefix="openapi-keyed-crops-"),
+                        "API_KEYS": "app:key-1", "SECRET_KEY": SECRET, "DIAGNOSTICS_TOKEN": "operators-token"})
+load_models(keyed_app)
+keyed_schema = schemathesis.openapi.from_wsgi("/api/openapi.json", keyed_app)
+# Generic errors any operation may answer (werkzeug's own, the catch-all 500): the `default` response.
+GENERIC_CODES = {"bad_request", "forbidden", "not_found", "method_not_allowed", "unprocessable_entity",
+                 "too_many_requests", "http_error", "internal_error"}
+
+
+def _document(application):
+    return application.test_client().get("/api/openapi.json").get_json()
+
+
+def _operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                yield path, method, operation
+
+
+@keyed_schema.parametrize()
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+def test_with_keys_every_operation_answers_as_documented_and_enforces_its_credential(case):
+    # The credential the document names, sent where it says; schemathesis also checks that the
+    # operation refuses the same request without it, or with a wrong one (its ignored_auth check).
+    # Negative cases (e.g. "X-API-Key missing") would get the header added back here: the open-mode
+    # test above checks how invalid requests are refused.
+    scheme = {"ApiKey": {"X-API-Key": "key-1"}, "DiagnosticsToken": {"Authorization": "Bearer operators-token"}}
+    names = [name for requirement in case.operation.definition.raw.get("security", []) for name in requirement]
+    headers = {header: value for name in names for header, value in scheme[name].items()}
+    case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance, negative_data_rejection,
+                                                             missing_required_header])
+
+
+def test_security_schemes_name_the_header_and_the_bearer_token_the_service_checks():
+    schemes = _document(app)["components"]["securitySchemes"]
+    assert schemes["ApiKey"] == {**schemes["ApiKey"], "type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert schemes["DiagnosticsToken"] == {**schemes["DiagnosticsToken"], "type": "http", "scheme": "bearer"}
+
+
+def test_operations_need_the_credential_their_path_takes_required_once_the_deployment_sets_it():
+    for application, required in ((app, False), (keyed_app, True)):
+        for path, method, operation in _operations(_document(application)):
+            if path in ("/healthz", "/readyz"):
+                assert "security" not in operation
+                continue
+            scheme = "DiagnosticsToken" if path.startswith("/api/diagnostics") else "ApiKey"
+            expected = [{scheme: []}] if required else [{scheme: []}, {}]
+            assert operation["security"] == expected, (path, method)
+            assert ("401" in operation["responses"]) is required, (path, method)
+
+
+def test_a_key_entered_as_the_document_says_opens_the_api():
+    """What Swagger UI's Authorize does: the key in the header the scheme names."""
+    header = _document(keyed_app)["components"]["securitySchemes"]["ApiKey"]["name"]
+    client = keyed_app.test_client()
+    body = {"image_id": "0" * 32}
+    refused = client.post("/api/analyze/by-id", json=body)
+    assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "unauthorized"
+    answered = client.post("/api/analyze/by-id", json=body, headers={header: "key-1"})
+    assert answered.status_code == 404 and answered.get_json()["error"]["code"] == "image_not_found"
+    assert client.get("/api/diagnostics", headers={header: "key-1"}).status_code == 401
+    assert client.get("/api/diagnostics", headers={"Authorization": "Bearer operators-token"}).status_code == 200
+
+
+def test_path_parameters_carry_their_pattern_and_enum():
+    from ananacare.skin import CONCERNS
+
+    paths = _document(app)["paths"]
+    for path, item in paths.items():
+        for parameter in item.get("parameters", []):
+            if parameter["name"] == "image_id":
+                assert parameter["schema"]["pattern"] == "^[0-9a-f]{32}$", path
+    concern = next(p for p in paths["/api/images/{image_id}/skin/{concern}.png"]["parameters"]
+                   if p["name"] == "concern")
+    assert concern["schema"]["enum"] == list(CONCERNS)
+    assert any(p["name"] == "image_id" for p in paths["/api/images/{image_id}"]["parameters"])
+
+
+def test_error_responses_list_codes_under_their_status_and_every_code_is_documented():
+    documented = set()
+    for path, method, operation in _operations(_document(keyed_app)):
+        for status, response in operation["responses"].items():
+            if "content" not in response or not status.isdigit() or int(status) < 400:
+                continue
+            schema = response["content"]["application/json"]["schema"]
+            if "allOf" not in schema:  # /readyz's 503 is its own answer, not an error
+                continue
+            codes = schema["allOf"][1]["properties"]["error"]["properties"]["code"]["enum"]
+            for code in codes:
+                assert ERROR_CODES[code][0] == int(status), (path, method, code)
+                assert f"`{code}`" in response["description"]
+            documented.update(codes)
+    assert documented | GENERIC_CODES == set(ERROR_CODES)
+    upload = _document(app)["paths"]["/api/validate/image"]["post"]["responses"]
+    assert {"400", "413", "415", "422", "503"} <= set(upload)

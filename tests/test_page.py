@@ -1,4 +1,5 @@
 """The page at / in a real headless Chromium against real gunicorn: upload, see, look up."""
+import re
 import shutil
 
 import pytest
@@ -71,8 +72,8 @@ def test_upload_a_face_and_see_crop_checks_and_analysis(browser, site, tmp_path)
     assert "degrees" in yaw.find_element(By.CSS_SELECTOR, "td.native").text
     WebDriverWait(browser, 30).until(lambda _: browser.find_element(By.ID, "analysis").text)
     analysis = browser.find_element(By.ID, "analysis").text
-    assert "Pose and openness" in analysis and "ITA" in analysis and "Skin: left cheek" in analysis
-    assert "px/mm" in analysis and "covered_by_hair" in analysis  # her forehead is under her bangs
+    assert "Pose and openness" in analysis and "ITA" in analysis and "Skin colour: left cheek" in analysis
+    assert "px/mm" in analysis and "cm² of skin" in analysis and "skin type (ITA)" in analysis
     concerns = browser.find_elements(By.CSS_SELECTOR, "#concerns figure.concern")
     assert [figure.get_attribute("data-concern") for figure in concerns] == [
         "wrinkles", "spots", "pores", "texture", "redness", "dark_circles", "shine", "tone"]
@@ -82,6 +83,16 @@ def test_upload_a_face_and_see_crop_checks_and_analysis(browser, site, tmp_path)
             "return arguments[0].complete && arguments[0].naturalWidth", image) == 512)
         caption = figure.find_element(By.TAG_NAME, "figcaption").text
         assert "/100" in caption or "not measured" in caption, caption
+        if "(none)" in caption:  # nothing shown that was not found: no kind of dark circle for none
+            assert "structural" not in caption and "vascular" not in caption and "pigmented" not in caption
+    glossary = browser.find_element(By.ID, "skin-glossary").text
+    assert "uncalibrated" in glossary and "ITA" in glossary and "a*" in glossary
+    concerns[1].find_element(By.TAG_NAME, "img").click()  # a heatmap enlarges on click ...
+    big = browser.find_element(By.ID, "lightbox-image")
+    WebDriverWait(browser, 10).until(lambda _: browser.find_element(By.ID, "lightbox").is_displayed())
+    assert big.size["width"] > 300 and "spots" in browser.find_element(By.ID, "lightbox-caption").text
+    browser.find_element(By.ID, "lightbox").click()  # ... and closes on another
+    WebDriverWait(browser, 10).until(lambda _: not browser.find_element(By.ID, "lightbox").is_displayed())
     canvas_width = browser.execute_script("return document.getElementById('photo-canvas').width")
     assert canvas_width == 512
     _screenshot(browser, "page-valid.png")
@@ -124,9 +135,15 @@ def _console_errors(browser):
     return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 
 
+def _window(browser, width, height):
+    """Resize the window and wait until the page sees it (headless Chromium applies it a moment later)."""
+    browser.set_window_size(width, height)
+    WebDriverWait(browser, 10).until(lambda _: abs(browser.execute_script("return window.innerWidth") - width) <= 20)
+
+
 @pytest.mark.parametrize("name", ["astronaut", "rocket"])
 def test_fits_a_phone_width_without_sideways_scroll(browser, site, tmp_path, name):
-    browser.set_window_size(390, 1400)
+    _window(browser, 390, 1400)
     try:
         width = browser.execute_script("return window.innerWidth")
         assert 370 <= width <= 400
@@ -142,7 +159,7 @@ def test_fits_a_phone_width_without_sideways_scroll(browser, site, tmp_path, nam
         _screenshot(browser, f"page-390-{name}.png")
         assert _console_errors(browser) == []
     finally:
-        browser.set_window_size(1280, 2000)
+        _window(browser, 1280, 2000)
 
 
 def test_the_page_has_an_icon(browser, site):
@@ -155,3 +172,83 @@ def test_the_page_has_an_icon(browser, site):
             "fetch(arguments[0]).then(r => arguments[1](r.status + ' ' + r.headers.get('Content-Type')))", url)
         assert status.startswith("200 image/")
     assert not [message for message in _console_errors(browser) if "favicon" in message or "404" in message]
+
+
+# For each check name, the characters after which its cell breaks a line; only "_" may be one.
+_NAME_BREAKS = """
+const breaks = {};
+for (const cell of document.querySelectorAll('#checks td.name')) {
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  const chars = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      chars.push([node.data[i], range.getBoundingClientRect().top]);
+    }
+  }
+  const after = [];
+  for (let i = 1; i < chars.length; i++) if (chars[i][1] > chars[i - 1][1] + 1) after.push(chars[i - 1][0]);
+  breaks[cell.textContent] = after;
+}
+return breaks;
+"""
+
+
+def test_check_names_break_only_at_underscores_on_a_phone(browser, site, tmp_path):
+    _window(browser, 390, 1400)
+    try:
+        _upload(browser, site, tmp_path, "astronaut")
+        breaks = browser.execute_script(_NAME_BREAKS)
+        assert len(breaks) == 27 and "illumination_uniformity" in breaks
+        assert {name: after for name, after in breaks.items() if set(after) - {"_"}} == {}
+    finally:
+        _window(browser, 1280, 2000)
+
+
+def test_the_page_offers_every_quality_profile():
+    from ananacare.quality.checks import PROFILES
+
+    page = (ROOT / "ananacare" / "static" / "ui" / "index.html").read_text()
+    select = page[page.index('<select id="profile">'):page.index("</select>")]
+    assert sorted(re.findall(r'<option value="([a-z]+)"', select)) == sorted(PROFILES)
+
+
+@pytest.fixture(scope="module")
+def keyed_site(tmp_path_factory):
+    env = {"ANANACARE_API_KEYS": "docs:key-1", "ANANACARE_SECRET_KEY": "0123456789abcdef0123456789abcdef"}
+    with gunicorn(tmp_path_factory.mktemp("keyed-docs-server"), workers=1, env=env) as base:
+        yield base
+
+
+def _try_out_get_image(browser, image_id):
+    """In Swagger UI: GET /api/images/{image_id}, Try it out, Execute; the live response's status."""
+    operation = browser.find_element(By.CSS_SELECTOR, '.opblock-get:has([data-path="/api/images/{image_id}"])')
+    if "is-open" not in operation.get_attribute("class"):
+        operation.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
+    wait = WebDriverWait(browser, 30)
+    if operation.find_elements(By.CSS_SELECTOR, ".try-out__btn:not(.cancel)"):
+        operation.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
+    field = wait.until(lambda _: operation.find_element(By.CSS_SELECTOR, 'input[placeholder="image_id"]'))
+    field.clear()
+    field.send_keys(image_id)
+    for old in operation.find_elements(By.CSS_SELECTOR, ".btn-clear"):
+        old.click()  # clear an earlier answer so the next status is this request's
+    operation.find_element(By.CSS_SELECTOR, ".execute").click()
+    status = ".live-responses-table tbody .response-col_status"
+    return wait.until(lambda _: "".join(cell.text for cell in operation.find_elements(By.CSS_SELECTOR, status)))
+
+
+def test_swagger_ui_authorize_then_try_it_out_with_keys_on(browser, keyed_site):
+    browser.get(keyed_site + "/api/docs/")
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, ".btn.authorize"))
+    assert _try_out_get_image(browser, "0" * 32) == "401"
+    browser.find_element(By.CSS_SELECTOR, ".btn.authorize").click()
+    dialog = wait.until(lambda _: browser.find_element(By.CSS_SELECTOR, ".dialog-ux .modal-ux"))
+    box = next(form for form in dialog.find_elements(By.CSS_SELECTOR, ".auth-container") if "X-API-Key" in form.text)
+    box.find_element(By.CSS_SELECTOR, "input").send_keys("key-1")
+    box.find_element(By.CSS_SELECTOR, ".modal-btn.authorize").click()
+    dialog.find_element(By.CSS_SELECTOR, ".close-modal").click()
+    assert _try_out_get_image(browser, "0" * 32) == "404"  # the key went along: image_not_found, not 401

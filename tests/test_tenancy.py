@@ -76,11 +76,22 @@ def test_required_keys_refuse_an_open_start(make_app):
     make_app(REQUIRE_API_KEYS=True, API_KEYS="k", SECRET_KEY=SECRET)
 
 
-def test_open_mode_warns_once_at_start(make_app, caplog):
+def test_open_mode_warns_once_when_a_worker_starts_not_when_the_app_is_made(make_app, caplog):
+    from ananacare import start_worker
+
     with caplog.at_level(logging.WARNING, logger="ananacare"):
-        make_app()
+        app = make_app()
+        assert not [r for r in caplog.records if "no API keys are set" in r.getMessage()]
+        start_worker(app)
+    app.extensions["ananacare"]["sweeper"].stop()
     warnings = [r for r in caplog.records if "no API keys are set" in r.getMessage()]
     assert len(warnings) == 1
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="ananacare"):
+        keyed_app = make_app(API_KEYS="k", SECRET_KEY=SECRET)
+        start_worker(keyed_app)
+    keyed_app.extensions["ananacare"]["sweeper"].stop()
+    assert not [r for r in caplog.records if "no API keys are set" in r.getMessage()]
 
 
 def test_stored_metadata_names_the_tenant_never_the_key(keyed, make_app):

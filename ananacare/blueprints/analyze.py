@@ -7,7 +7,10 @@ from ..image_cache import check_image_id
 from ..security import current_tenant
 from ..service import analyze_stored, analyze_upload
 from .common import parse_json_body, requested_profile, uploaded_image_bytes
-from .schemas import IMAGE_BODY, PROFILE_PARAMETER, AnalysisSchema, ByIdRequestSchema
+from .schemas import (BODY_ERRORS, IMAGE_BODY, PROFILE_PARAMETER, STORED_CROP_ERRORS, UPLOAD_ERRORS, AnalysisSchema,
+                      ByIdRequestSchema, error_responses)
+
+MODEL_ERRORS = ("unknown_model", "not_an_analyzer", "model_unavailable")
 
 bp = Blueprint("analyze", __name__, url_prefix="/api/analyze",
                description="Analyse the face in a photo, or in a crop kept from an earlier call.")
@@ -16,7 +19,8 @@ bp = Blueprint("analyze", __name__, url_prefix="/api/analyze",
 @bp.route("/image", methods=["POST"])
 @bp.doc(requestBody=IMAGE_BODY, parameters=[PROFILE_PARAMETER, {
     "in": "query", "name": "models", "required": False, "schema": {"type": "string"},
-    "description": "comma-separated analyzer models to run (default: all); also a multipart field"}])
+    "description": "comma-separated analyzer models to run (default: all); also a multipart field"}],
+        responses=error_responses(*UPLOAD_ERRORS, *MODEL_ERRORS, "no_face_detected"))
 @bp.response(200, AnalysisSchema)
 def analyze_image_route():
     """Validate the photo (same pipeline as validate), store its crop, analyse it."""
@@ -26,7 +30,8 @@ def analyze_image_route():
 
 
 @bp.route("/by-id", methods=["POST"])
-@bp.doc(requestBody={"required": True, "content": {"application/json": {"schema": ByIdRequestSchema}}})
+@bp.doc(requestBody={"required": True, "content": {"application/json": {"schema": ByIdRequestSchema}}},
+        responses=error_responses("invalid_json", "invalid_request", *BODY_ERRORS, *STORED_CROP_ERRORS, *MODEL_ERRORS))
 @bp.response(200, AnalysisSchema)
 def analyze_by_id_route():
     """Analyse a crop stored by an earlier validate or analyze call."""

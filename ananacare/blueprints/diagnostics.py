@@ -12,7 +12,7 @@ from ..image_cache import crop_store
 from ..errors import ApiError
 from ..models import UnknownModel, model_registry
 from ..models.tflite_runtime import runtime_name
-from .schemas import DiagnosticsSchema, HealthSchema, ModelDetailSchema, ReadinessSchema
+from .schemas import DiagnosticsSchema, HealthSchema, ModelDetailSchema, ReadinessSchema, error_responses
 
 bp = Blueprint("diagnostics", __name__, description="Health, readiness and model diagnostics.")
 
@@ -80,6 +80,7 @@ def diagnostics():
 
 @bp.route("/api/diagnostics/models/<name>", methods=["GET"])
 @bp.response(200, ModelDetailSchema)
+@bp.doc(responses=error_responses("model_not_found"))
 def model_diagnostics(name):
     """One model in detail: file facts, state, input and output tensors (names, shapes, dtypes)."""
     registry = model_registry()

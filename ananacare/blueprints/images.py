@@ -8,6 +8,7 @@ from ..image_cache import check_image_id
 from ..preprocess.overlay import draw_overlay, geometry_from_dict
 from ..security import current_tenant
 from ..service import delete_crop, load_crop, png_bytes, skin_heatmap
+from .schemas import CONCERN_PARAMETER, IMAGE_ID_PARAMETER, STORED_CROP_ERRORS, error_responses
 
 bp = Blueprint("images", __name__, url_prefix="/api/images", description="Stored square face crops.")
 
@@ -22,16 +23,16 @@ def _png_response(image, etag):
     return response
 
 
-@bp.route("/<image_id>", methods=["GET"])
-@bp.doc(responses=PNG_RESPONSE)
+@bp.route("/<image_id>", methods=["GET"], parameters=[IMAGE_ID_PARAMETER])
+@bp.doc(responses={**PNG_RESPONSE, **error_responses(*STORED_CROP_ERRORS)})
 def get_image(image_id):
     """The stored crop as a PNG (verified on read: 404 unknown or expired, 422 corrupt)."""
     stored = load_crop(check_image_id(image_id), current_tenant())
     return _png_response(stored.image, stored.metadata["sha256"])
 
 
-@bp.route("/<image_id>/overlay.png", methods=["GET"])
-@bp.doc(responses=PNG_RESPONSE)
+@bp.route("/<image_id>/overlay.png", methods=["GET"], parameters=[IMAGE_ID_PARAMETER])
+@bp.doc(responses={**PNG_RESPONSE, **error_responses(*STORED_CROP_ERRORS)})
 def get_overlay(image_id):
     """The crop with the face box, the detector's keypoints and the 468-point mesh drawn on it."""
     stored = load_crop(check_image_id(image_id), current_tenant())
@@ -43,8 +44,9 @@ def get_overlay(image_id):
     return _png_response(image, stored.metadata["sha256"] + "-overlay")
 
 
-@bp.route("/<image_id>/skin/<concern>.png", methods=["GET"])
-@bp.doc(responses=PNG_RESPONSE)
+@bp.route("/<image_id>/skin/<concern>.png", methods=["GET"], parameters=[IMAGE_ID_PARAMETER, CONCERN_PARAMETER])
+@bp.doc(responses={**PNG_RESPONSE, **error_responses(
+    *STORED_CROP_ERRORS, "unknown_concern", "no_landmarks", "model_unavailable")})
 def get_skin_heatmap(image_id, concern):
     """A skin concern's heatmap on the crop (wrinkles, spots, pores, texture, redness, dark_circles,
     shine, tone); a concern that could not be measured gives the crop dimmed, and the headers
@@ -58,8 +60,9 @@ def get_skin_heatmap(image_id, concern):
     return response
 
 
-@bp.route("/<image_id>", methods=["DELETE"])
+@bp.route("/<image_id>", methods=["DELETE"], parameters=[IMAGE_ID_PARAMETER])
 @bp.response(204)
+@bp.doc(responses=error_responses("invalid_image_id", "image_not_found", "cache_unavailable"))
 def delete_image(image_id):
     """Erase a stored crop now (privacy); 404 when nothing was stored under the id."""
     delete_crop(check_image_id(image_id), current_tenant())

@@ -1,7 +1,46 @@
 """Marshmallow schemas shared by the blueprints: they shape responses and the OpenAPI document."""
 from marshmallow import Schema, fields
 
+from ..errors import ERROR_CODES
 from ..quality.checks import PROFILES
+from ..skin import CONCERNS
+
+IMAGE_ID_PATTERN = "^[0-9a-f]{32}$"
+IMAGE_ID_PARAMETER = {"in": "path", "name": "image_id", "required": True,
+                      "schema": {"type": "string", "pattern": IMAGE_ID_PATTERN},
+                      "description": "32 lowercase hex characters, from a validate or analyze answer"}
+CONCERN_PARAMETER = {"in": "path", "name": "concern", "required": True,
+                     "schema": {"type": "string", "enum": list(CONCERNS)}, "description": "a skin concern"}
+# What every upload or JSON body can meet before a view runs (ananacare/request_body.py).
+BODY_ERRORS = ("incomplete_body", "request_timeout", "payload_too_large")
+UPLOAD_ERRORS = ("missing_image", "multiple_images", "invalid_profile", "bad_request", *BODY_ERRORS,
+                 "image_too_large", "unsupported_media_type", "undecodable_image", "model_unavailable",
+                 "cache_unavailable")
+STORED_CROP_ERRORS = ("invalid_image_id", "image_not_found", "corrupt_cache_entry", "cache_unavailable")
+
+
+def error_responses(*codes):
+    """OpenAPI responses for these error codes (errors.ERROR_CODES), grouped by HTTP status: the one
+    error shape, its `code` limited to the codes the status can carry here, each code's meaning in
+    the description."""
+    by_status = {}
+    for code in dict.fromkeys(codes):
+        status, _ = ERROR_CODES[code]
+        by_status.setdefault(str(status), []).append(code)
+    return {status: error_response(listed) for status, listed in sorted(by_status.items())}
+
+
+def error_response(codes):
+    """One status's OpenAPI response: the error shape with `code` one of `codes`."""
+    return {
+        "description": "; ".join(f"`{code}`: {ERROR_CODES[code][1]}" for code in codes),
+        "content": {"application/json": {"schema": {"allOf": [
+            {"$ref": "#/components/schemas/Error"},
+            {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                "code": {"type": "string", "enum": list(codes)}}}}},
+        ]}}},
+    }
+
 
 IMAGE_BODY = {
     "description": "The photo: multipart field `image`, or the raw bytes with an image Content-Type.",
@@ -178,7 +217,7 @@ class SkinSchema(Schema):
         "description": "wrinkles, spots, pores, texture, redness, dark_circles, shine, tone; each: available "
                        "(false: reason, e.g. resolution_too_low with min_px_per_mm), method, value, unit, score "
                        "(0-100, 100 = best), severity (none, mild, moderate, severe), min_px_per_mm, regions, and "
-                       "the concern's own extras (README: Skin analysis)"})
+                       "the concern's own extras (docs/api.md: Skin concerns)"})
 
 
 class ResultsSchema(Schema):
@@ -221,7 +260,8 @@ class ReadinessSchema(Schema):
     ready = fields.Boolean()
     pid = fields.Integer()
     reasons = fields.List(fields.Dict(), metadata={"description": "per required model not ready: "
-                                                                  "model, status, stage, verdict, error"})
+                                                                  "model, status; a failed one also stage and "
+                                                                  "verdict (its error: /api/diagnostics)"})
 
 
 class ModelSummarySchema(Schema):

@@ -7,7 +7,7 @@ not crash anything: the model fails at its `load` stage with a sentence that say
 from importlib import util
 
 TIMM_PACKAGES = ("torch", "torchvision", "timm", "safetensors")
-TIMM_INSTALL_HINT = "pip install -r requirements-timm.txt (CPU wheels: see README)"
+TIMM_INSTALL_HINT = "pip install -r requirements-timm.txt (CPU wheels: see docs/operations.md)"
 
 
 def _installed(module):

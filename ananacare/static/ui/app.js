@@ -67,6 +67,16 @@ function nativeCell(native) {
   return td;
 }
 
+// A check's name, breakable only after its underscores (illumination_<wbr>uniformity), never mid-word.
+function nameCell(name) {
+  const td = cell("", "name");
+  name.split(/(?<=_)/).forEach((part, index) => {
+    if (index) td.append(document.createElement("wbr"));
+    td.append(document.createTextNode(part));
+  });
+  return td;
+}
+
 function cell(text, className, label) {
   const td = document.createElement("td");
   td.textContent = text;
@@ -92,7 +102,7 @@ function showChecks(validation) {
     row.dataset.check = check.name;
     const [text, kind] = outcome(check);
     row.className = kind;
-    row.append(cell(check.name, "name"), cell(text, kind), cell(format(check.value), "value", "value"),
+    row.append(nameCell(check.name), cell(text, kind), cell(format(check.value), "value", "value"),
       cell(format(check.threshold), "threshold", "threshold"), cell(format(check.quality), "quality", "quality"),
       nativeCell(check.native), cell(check.message, "why"));
     return row;
@@ -169,7 +179,7 @@ function showAnalysis(body) {
   if (results.skin && results.skin.scale) {
     const s = results.skin.scale;
     const measured = Object.entries(results.skin.coverage || {}).map(([region, c]) =>
-      [region.replaceAll("_", " "), c.measured ? `${Math.round(c.coverage * 100)}% skin` : `not measured: ${c.reason}`]);
+      [region.replaceAll("_", " "), c.measured ? `${c.area_cm2} cm² of skin` : `not measured: ${c.reason}`]);
     cards.push(card("Skin: scale and regions", [["px/mm", s.px_per_mm], ["scale from", s.method], ...measured]));
   }
   if (results.skin && results.skin.available === false) {
@@ -177,12 +187,16 @@ function showAnalysis(body) {
     cards.push(card("Skin colour", [["not measured", why]]));
   } else if (results.skin && results.skin.overall) {
     const o = results.skin.overall;
-    cards.push(card("Skin (overall)", [["ITA°", o.ita], ["category", o.ita_category],
+    const tone = (results.skin.concerns || {}).tone || {};
+    const category = o.ita_category
+      ? [["skin type (ITA)", `${o.ita_category}, from ITA ${o.ita_corrected}° under the eye-white reference`]]
+      : [["skin type (ITA)", `not given: ${TONE_REASONS[tone.category_reason] || tone.category_reason || "no reference"}`]];
+    cards.push(card("Skin colour (overall)", [...category, ["ITA° as photographed", o.ita],
       ["L* a* b*", o.lab.map((v) => v.toFixed(1)).join(" / ")],
-      ["redness a*", o.redness], ["evenness (sd L*)", o.evenness]]));
+      ["redness (mean a*)", o.redness], ["evenness (L* spread)", o.evenness]]));
     for (const [region, r] of Object.entries(results.skin.regions)) {
-      cards.push(card(`Skin: ${region.replace("_", " ")}`, [["ITA°", r.ita], ["category", r.ita_category],
-        ["redness a*", r.redness], ["evenness", r.evenness]]));
+      cards.push(card(`Skin colour: ${region.replaceAll("_", " ")}`, [["ITA° as photographed", r.ita],
+        ["redness (mean a*)", r.redness], ["evenness (L* spread)", r.evenness]]));
     }
   }
   if (results.measurements) {
@@ -201,27 +215,64 @@ function showAnalysis(body) {
   if (results.skin && results.skin.concerns) showConcerns(body.image_id, results.skin.concerns);
 }
 
-// One figure per skin concern: its heatmap on the crop, the score and the raw value (or why not).
+// Why the tone concern gives no skin type, in words.
+const TONE_REASONS = {
+  eyes_not_visible: "the eyes do not show enough white to correct the light",
+  eye_whites_clipped: "the whites of the eyes are overexposed",
+  uneven_light: "the two eyes are in different light",
+  eye_whites_coloured: "the light is too coloured to correct",
+};
+
+// What a concern found, beyond its score: only what was measured (no kind for dark circles judged none).
+function concernDetails(name, concern) {
+  if (!concern.available) return "";
+  if (name === "spots") return `, ${concern.count} spots`;
+  if (name === "dark_circles" && concern.severity !== "none") return `, ${concern.kind}`;
+  return "";
+}
+
+// One figure per skin concern: its heatmap on the crop (click to enlarge), the score and the raw value (or why not).
 function showConcerns(imageId, concerns) {
   const figures = Object.entries(concerns).map(([name, concern]) => {
     const figure = document.createElement("figure");
     figure.className = "concern";
     figure.dataset.concern = name;
+    const link = document.createElement("a");
+    link.className = "enlarge";
+    link.title = "Open the heatmap at full size";
     const image = document.createElement("img");
     image.alt = `${name} heatmap`;
+    link.append(image);
     const caption = document.createElement("figcaption");
     const title = name.replaceAll("_", " ");
     caption.textContent = concern.available
-      ? `${title}: ${concern.score}/100 (${concern.severity}), ${concern.value} ${concern.unit}`
+      ? `${title}: ${concern.score}/100 (${concern.severity}), ${concern.value} ${concern.unit}${concernDetails(name, concern)}`
       : `${title}: not measured (${concern.reason}${concern.min_px_per_mm ? `, needs ${concern.min_px_per_mm} px/mm` : ""})`;
-    figure.append(image, caption);
+    figure.append(link, caption);
     api(`/api/images/${encodeURIComponent(imageId)}/skin/${name}.png`)
-      .then((blob) => { image.src = URL.createObjectURL(blob); })
+      .then((blob) => {
+        image.src = URL.createObjectURL(blob);
+        link.href = image.src;
+        link.onclick = (event) => { event.preventDefault(); openLightbox(image.src, caption.textContent); };
+      })
       .catch(() => { image.alt = `${name}: no heatmap`; });
     return figure;
   });
   $("concerns").replaceChildren(...figures);
   show("concerns-section");
+}
+
+// A heatmap at full size over the page; a click or Escape closes it.
+function openLightbox(source, text) {
+  const box = $("lightbox");
+  $("lightbox-image").src = source;
+  $("lightbox-caption").textContent = text;
+  box.hidden = false;
+  box.focus();
+}
+
+function closeLightbox() {
+  $("lightbox").hidden = true;
 }
 
 async function showStored(imageId) {
@@ -284,6 +335,8 @@ function setUp() {
     if (event.dataTransfer.files.length) handleFile(event.dataTransfer.files[0]);
   });
   $("lookup-form").addEventListener("submit", lookUp);
+  $("lightbox").addEventListener("click", closeLightbox);
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") closeLightbox(); });
 }
 
 setUp();
