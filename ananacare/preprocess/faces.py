@@ -46,6 +46,9 @@ TILTS = (30, -30)
 # a photo turned 30 degrees ran the sideways turns too for nothing (bench/detection.py --variants,
 # turned 30: median model time 79 -> 65 ms, recall the same on every row).
 FIRST_TURNS = (0, 180)
+# The selfie's fast path (_dominant_face): one sure face this surely scored, this large a share of
+# the photo's shorter side, and no other candidate in the photo as it lies.
+DOMINANT_SCORE, DOMINANT_SHARE = 0.85, 0.2
 UPRIGHT_ROLL = 45
 SECOND_LOOK_MARGIN = 0.5  # the upright region the short-range model looks at again: face = half its side
 SECOND_LOOK_MIN_SCORE = 0.75  # measured: real faces 0.81-0.96, a rocket's badge 0.64, a sleeve 0.58
@@ -230,7 +233,7 @@ def find_face_evidence(image, registry):
     return search_faces(image, registry)[0]
 
 
-def search_faces(image, registry, budget=NULL_BUDGET):
+def search_faces(image, registry, budget=NULL_BUDGET, fast=True):
     """(confirmed faces with their mesh evidence, primary first; whether the search was exhaustive).
 
     The detectors run on the photo upright and upside down first; only when that finds no face, or
@@ -240,7 +243,10 @@ def search_faces(image, registry, budget=NULL_BUDGET):
 
     Every model run of the search is charged to `budget` (registry: a BudgetedRegistry on the same
     budget): when its runs are spent the search stops, keeps what it confirmed so far, and says it
-    was not exhaustive; a photo of a hundred faces costs a bounded number of runs."""
+    was not exhaustive; a photo of a hundred faces costs a bounded number of runs.
+
+    `fast` (the default) lets a selfie stop after its first pass (see _dominant_face); False runs
+    every pass (bench/fast_path.py compares the two on the evaluation set)."""
     detectors, mesh_name = model_roles(registry)
     if mesh_name is None:
         raise ModelUnavailable("landmarks", "resolve", "no model with role 'landmarks' is configured")
@@ -249,7 +255,7 @@ def search_faces(image, registry, budget=NULL_BUDGET):
     found = []
     try:
         with budget.searching():
-            _search(image, registry, detectors, mesh_name, found)
+            _search(image, registry, detectors, mesh_name, found, fast)
         exhaustive = True
     except SearchExhausted:
         exhaustive = False
@@ -260,12 +266,18 @@ def search_faces(image, registry, budget=NULL_BUDGET):
     return sorted(distinct, key=lambda e: e.face.size * e.face.size * e.face.score, reverse=True), exhaustive
 
 
-def _search(image, registry, detectors, mesh_name, found):
+def _search(image, registry, detectors, mesh_name, found, fast=True):
     """The passes of search_faces, each adding what it confirms to `found` as it goes (a search
     stopped by its budget keeps every face confirmed until then)."""
     inputs = {}  # the letterboxed photo by detector input size, shared by the passes
-    upright = detect_candidates(image, registry, detectors, turns=FIRST_TURNS, low_score=LOW_SCORE,
-                                letterboxed=inputs)
+    level = [face for name in detectors  # the photo as it lies, unmerged (merged with the upside-down pass below)
+             for face in run_detector(image, registry, name, (0,), LOW_SCORE, inputs)]
+    if fast and _dominant_face(image, registry, mesh_name, merge_faces(level, 0.3), found):
+        return
+    found.clear()
+    upside_down = [face for name in detectors
+                   for face in run_detector(image, registry, name, (180,), LOW_SCORE, inputs)]
+    upright = merge_faces(level + upside_down, 0.3)  # as one pass over both turns
     _confirmed(image, registry, mesh_name, upright, into=found)
     if not (any(e.face.sure for e in found) and all(_upright_and_agreed(e) for e in found if e.face.sure)):
         sideways = [turn for turn in QUARTER_TURNS if turn not in FIRST_TURNS]
@@ -291,6 +303,23 @@ def _search(image, registry, detectors, mesh_name, found):
                                     letterboxed=inputs, mirror=True)
         _confirmed(image, registry, mesh_name, _fresh(flipped, found), into=found)
     _tiled(image, registry, mesh_name, detectors, found, turns)
+
+
+def _dominant_face(image, registry, mesh_name, candidates, found):
+    """The selfie's fast path: True (its face in `found`) when the photo as it lies holds one candidate,
+    a sure one of at least DOMINANT_SCORE spanning DOMINANT_SHARE of the photo's shorter side, nothing
+    else scoring LOW_SCORE or more, and the mesh confirms it upright. The passes that look for other
+    faces (upside down, tilted, mirrored, in tiles) are then skipped: on the evaluation set and every
+    variant of it none added a face beside such a face (bench/fast_path.py), and a portrait's tiles
+    were already skipped (faces half its size are within the whole-image passes' reach). A photo
+    upside down or sideways, with a second person, or a face filling less of it takes the full search."""
+    if len(candidates) != 1:
+        return False
+    face = candidates[0]
+    if not (face.sure and face.score >= DOMINANT_SCORE and face.size >= DOMINANT_SHARE * min(image.size)):
+        return False
+    _confirmed(image, registry, mesh_name, candidates, into=found)
+    return len(found) == 1 and found[0].face is face and _upright_and_agreed(found[0])
 
 
 def _tiled(image, registry, mesh_name, detectors, found, turns):

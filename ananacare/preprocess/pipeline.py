@@ -17,10 +17,11 @@ from .crop import CropGeometry, cut_square
 from .decode import decode_image, decode_region, region_scale
 from .structure import StructureLimits
 from .face_measures import inter_eye_distance, yaw_pitch_degrees
+from .scale import pixels_per_mm
 from .faces import face_measures, search_faces, settle
 from .landmarks import Mesh
 
-INTER_EYE_MM = 63.0  # adults' mean (Dodgson 2004); ananacare.skin.scale uses the iris when it can
+INTER_EYE_MM = 63.0  # adults' mean (Dodgson 2004); preprocess.scale uses the iris when it can
 PIPELINE_VERSION = 4  # bump when a change makes old crops differ from new ones
 # The skin crop is cut again from a second decode of the photo (a large JPEG is decoded at 1/2 or
 # less for detection) when that gives it at least this many times the working image's pixels on
@@ -124,7 +125,7 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
     skin_crop = None
     if settings.skin_max_side:
         with timer.stage("skin_crop"):
-            side = skin_side(primary, decoded, geometry, settings)
+            side = skin_side(primary, decoded, geometry, settings, registry)
             skin_crop = cut_skin_crop(data, decoded, geometry, side, settings.max_decode_bytes)
     with timer.stage("quality"):
         measures = face_measures(primary, decoded.scale)
@@ -156,19 +157,25 @@ def not_exhaustive(checks, exhaustive):
             if check.name in ("face_detected", "single_face") else check for check in checks]
 
 
-def skin_side(primary, decoded, geometry, settings):
+def skin_side(primary, decoded, geometry, settings, registry):
     """The skin crop's side: the square at the source's resolution, but no more than
-    SKIN_CROP_PX_PER_MM needs (the finest concern, pores, needs 4 px/mm; the inter-eye distance at
-    63 mm, corrected for the face's yaw, estimates the scale here, the iris measures it in the
-    analysis: adults' eyes are 54-74 mm apart, so the default asks 5 for a margin) and at most
-    SKIN_CROP_MAX_SIDE."""
+    SKIN_CROP_PX_PER_MM needs (the finest concern, pores, needs 4 px/mm; the default asks 5 for a
+    margin: the analysis measures the scale again on the skin crop) and at most SKIN_CROP_MAX_SIDE.
+    The scale is the iris's on the working image, as the analysis measures it (two runs of the iris
+    model); the inter-eye distance at 63 mm, corrected for the face's yaw, where the iris model is
+    not configured (adults' eyes are 54-74 mm apart)."""
     source_side = geometry.side / decoded.scale
     if not settings.skin_px_per_mm:
         return min(settings.skin_max_side, max(16, round(source_side)))
-    points = primary.source_points(decoded.scale)
-    yaw = min(abs(yaw_pitch_degrees(points)[0]), 60.0)  # a turned face's eyes look closer together
-    ied = inter_eye_distance(points) / math.cos(math.radians(yaw))
-    square_mm = source_side / max(ied / INTER_EYE_MM, 1e-6)
+    points = primary.source_points(1.0)  # working pixels
+    iris = registry.names_with_role("iris")
+    scale = pixels_per_mm(decoded.image, points, registry, iris[0] if iris else None)
+    if scale["method"] == "iris":
+        working_px_per_mm = scale["px_per_mm"]
+    else:
+        yaw = min(abs(yaw_pitch_degrees(points)[0]), 60.0)  # a turned face's eyes look closer together
+        working_px_per_mm = inter_eye_distance(points) / math.cos(math.radians(yaw)) / INTER_EYE_MM
+    square_mm = geometry.side / max(working_px_per_mm, 1e-6)
     return max(16, min(settings.skin_max_side, round(source_side), math.ceil(settings.skin_px_per_mm * square_mm)))
 
 

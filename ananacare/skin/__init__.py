@@ -4,6 +4,6 @@ Below service.py, above preprocess/ and models/ (DESIGN.md). Pure functions on a
 image and its mesh; the only model it may run is the optional iris model (role `iris`) for scale.
 """
 from .analysis import CONCERNS, analyze_skin
-from .scale import pixels_per_mm
+from ..preprocess.scale import pixels_per_mm
 
 __all__ = ["CONCERNS", "analyze_skin", "pixels_per_mm"]

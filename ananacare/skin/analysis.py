@@ -14,7 +14,7 @@ from .filters import binary_fill_holes, binary_opening, gaussian_filter, label
 from .heatmaps import Marks
 from .regions import (MIN_COVERAGE, classify_skin, coverage_reason, face_outline, local_reference, oval_mask,
                       region_masks, skin_reference)
-from .scale import pixels_per_mm
+from ..preprocess.scale import pixels_per_mm
 
 # name -> (module, needs source resolution, needs colour). Each module has MIN_PX_PER_MM and
 # measure(face, heatmap) -> (result, heatmap or None); measure_concern checks what they need.

@@ -13,7 +13,7 @@ from PIL import Image
 
 from ..models import ModelUnavailable
 from ..models.tensors import normalize
-from ..preprocess.face_measures import inter_eye_distance
+from .face_measures import inter_eye_distance
 
 IRIS_DIAMETER_MM = 11.7
 INTER_EYE_MM = 63.0
