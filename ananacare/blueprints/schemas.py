@@ -12,11 +12,12 @@ IMAGE_ID_PARAMETER = {"in": "path", "name": "image_id", "required": True,
 CONCERN_PARAMETER = {"in": "path", "name": "concern", "required": True,
                      "schema": {"type": "string", "enum": list(CONCERNS)}, "description": "a skin concern"}
 # What every upload or JSON body can meet before a view runs (ananacare/request_body.py).
-BODY_ERRORS = ("incomplete_body", "request_timeout", "payload_too_large")
+BODY_ERRORS = ("incomplete_body", "request_timeout", "payload_too_large", "server_busy")
 UPLOAD_ERRORS = ("missing_image", "multiple_images", "invalid_profile", "bad_request", *BODY_ERRORS,
-                 "image_too_large", "unsupported_media_type", "undecodable_image", "model_unavailable",
-                 "cache_unavailable")
-STORED_CROP_ERRORS = ("invalid_image_id", "image_not_found", "corrupt_cache_entry", "cache_unavailable")
+                 "image_too_large", "unsupported_media_type", "undecodable_image", "image_structure_refused",
+                 "model_unavailable", "cache_unavailable", "work_timeout", "store_quota_exceeded")
+STORED_CROP_ERRORS = ("invalid_image_id", "image_not_found", "corrupt_cache_entry", "cache_unavailable",
+                      "work_timeout")
 
 
 def error_responses(*codes):
