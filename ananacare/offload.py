@@ -71,3 +71,42 @@ class PipelinePool:
 
                     self._pool = ThreadPool(self.size)
         return self._pool.apply(function, args)
+
+
+def _original(module, name):
+    """The unpatched `module.name` when gevent has patched it, else the module's own."""
+    if gevent_hub_active():
+        from gevent import monkey
+
+        return monkey.get_original(module, name)
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def in_real_thread(function, *args):
+    """Start `function(*args)` on a new OS thread, from any thread (the pipeline's own included:
+    gevent's pools belong to the hub's thread); returns a function that waits for its result and
+    raises what it raised. For CPU work that releases the GIL (a JPEG decode) beside the pipeline."""
+    start = _original("_thread", "start_new_thread")
+    done = _original("_thread", "allocate_lock")()
+    done.acquire()
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as error:  # handed to whoever waits
+            outcome["error"] = error
+        finally:
+            done.release()
+
+    start(run, ())
+
+    def wait():
+        done.acquire()
+        done.release()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+    return wait

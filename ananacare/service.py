@@ -15,7 +15,7 @@ from .image_cache import crop_store
 from .image_cache.base import EncodedSkin, not_found
 from .models import BudgetedRegistry, model_registry
 from .observability import current_timer, metrics
-from .offload import start_blocking
+from .offload import in_real_thread, start_blocking
 from .preprocess import PipelineSettings, analyze_crop, validate_image
 from .preprocess.analysis import check_requested_models
 from .preprocess.crop import inside_photo
@@ -79,7 +79,7 @@ def _validate_and_start_storing(data, tenant, settings, timer=None):
     starts at once on another thread, so a caller can analyse meanwhile (analyze_upload does)."""
     image_id = tenant.image_id(data, settings.crop_settings())
     timer = timer or work_timer()
-    validation = off_hub(validate_image, data, model_registry(), settings, timer, image_id)
+    validation = off_hub(validate_image, data, model_registry(), settings, timer, image_id, in_real_thread)
     if validation.crop is None:
         return validation, lambda: None
     encoded = start_blocking(EncodedSkin.of, validation.skin_crop) if validation.skin_crop is not None else None

@@ -60,16 +60,23 @@ class WorkBudget:
             self._searching = False
 
 
-NULL_BUDGET = WorkBudget()
+class _Unbounded(WorkBudget):
+    """No deadline and no run budget, counting nothing (shared: it keeps no state)."""
+
+    def spend(self, model):
+        pass
+
+
+NULL_BUDGET = _Unbounded()
 
 
 class StageTimer:
     """Accumulates wall time per named stage, in the order stages first ran; a stage does not start
     once the work budget's deadline has passed."""
 
-    def __init__(self, budget=NULL_BUDGET):
+    def __init__(self, budget=None):
         self.stages = {}
-        self.budget = budget
+        self.budget = budget if budget is not None else WorkBudget()
 
     @contextmanager
     def stage(self, name):
@@ -89,7 +96,10 @@ class StageTimer:
 class NullTimer:
     """A timer that records nothing (the default for pure function calls)."""
 
-    budget = NULL_BUDGET
+    @property
+    def budget(self):
+        """A fresh unlimited budget (its counts are this call's own)."""
+        return WorkBudget()
 
     @contextmanager
     def stage(self, name):

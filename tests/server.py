@@ -84,15 +84,16 @@ def stop(process):
 
 
 @contextmanager
-def gunicorn(tmp_path, workers=2, env=None, ready_timeout=90):
-    """A gunicorn server with `workers` workers; yields its base URL once /readyz answers 200."""
+def gunicorn(tmp_path, workers=2, env=None, ready_timeout=90, root=ROOT):
+    """A gunicorn server with `workers` workers, serving the code in `root` (this checkout; a bench
+    may serve a git ref's export); yields its base URL once /readyz answers 200."""
     port = free_port()
     environment = {**os.environ, "WEB_CONCURRENCY": str(workers), "GUNICORN_BIND": f"127.0.0.1:{port}",
                    "ANANACARE_CACHE_DIR": str(tmp_path / "crops"), **(env or {})}
     environment.pop("PORT", None)
     log = open(tmp_path / "gunicorn.log", "wb")
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                               cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                               cwd=root, env=environment, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     base = RunningServer(f"http://127.0.0.1:{port}")
     base.process = process

@@ -15,8 +15,9 @@ from photos import photo
 MARGIN = 0.25
 
 
-def _loose(face, grow, shift, turn_degrees):
-    """The face's box grown, shifted by `shift` face sizes and its keypoints turned: a loose candidate."""
+def _loose(face, grow, shift, turn_degrees, score=0.53):
+    """The face's box grown, shifted by `shift` face sizes and its keypoints turned: a loose candidate,
+    scored as the group photo's was."""
     x, y, w, h = face.box
     cx, cy = face.center
     cx, cy = cx + shift * w, cy + shift * h
@@ -24,7 +25,7 @@ def _loose(face, grow, shift, turn_degrees):
     angle = math.radians(turn_degrees)
     rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     keypoints = (face.keypoints - face.center) @ rotation.T + (cx, cy)
-    return Face((cx - side / 2, cy - side / 2, side, side), face.score, keypoints.astype(np.float32), True)
+    return Face((cx - side / 2, cy - side / 2, side, side), score, keypoints.astype(np.float32), True)
 
 
 def _evidence(image, face, registry):

@@ -95,3 +95,10 @@ def test_over_http_a_full_tenant_gets_429_and_the_other_keeps_uploading(make_app
     assert upload("key-b", photos[1]).status_code == 200  # the other tenant is untouched
     kept = answers[0].get_json()["image_id"]
     assert client.post("/api/analyze/by-id", json={"image_id": kept}, headers={"X-API-Key": "key-a"}).status_code == 200
+
+
+def test_an_entry_counts_the_bytes_it_takes_on_disk(tmp_path):
+    store = FileCropStore(tmp_path / "crops", 60)
+    stored = store.put(image_id(1), _crop(1), {**SETTINGS, "tenant": "a"}, "a", skin=_crop(2, 96))
+    files = [path for path in (tmp_path / "crops").rglob("*") if path.is_file() and not path.name.startswith(".")]
+    assert stored["stored_bytes"] == sum(path.stat().st_size for path in files) and len(files) == 3

@@ -59,7 +59,8 @@ class FileCropStore:
         """Store a crop (and its skin crop) atomically; returns the metadata as stored. 429
         `store_quota_exceeded` (nothing stored) past the tenant's or the store's quota."""
         key = entry_key(image_id, namespace)
-        payload, skin_payload, stored = crop_record(image_id, crop, metadata, self.ttl_seconds, skin)
+        record = crop_record(image_id, crop, metadata, self.ttl_seconds, skin)
+        payload, skin_payload, stored = record.payload, record.skin_payload, record.metadata
         folder, crop_path, meta_path = self._paths(key)
         tenant, size = stored.get("tenant") or "", stored["stored_bytes"]
         delta = size - self._stored_bytes(meta_path)[1]  # a re-upload replaces its own entry
@@ -71,7 +72,7 @@ class FileCropStore:
             else:
                 _remove_quietly(self._skin_path(key))  # a re-upload stored without one: no stale file
             _atomic_write(folder, crop_path, payload)
-            _atomic_write(folder, meta_path, json.dumps(stored).encode())
+            _atomic_write(folder, meta_path, record.metadata_json.encode())
         except OSError as error:
             if skin_payload is not None and not os.path.exists(meta_path):  # no entry uses it: no orphan
                 _remove_quietly(self._skin_path(key))

@@ -98,8 +98,9 @@ class RedisCropStore:
         skin crop leaves no stale one); 429 `store_quota_exceeded` past the tenant's or the store's
         quota, storing nothing; evict beyond max_entries."""
         key = entry_key(image_id, namespace)
-        payload, skin_payload, stored = crop_record(image_id, crop, metadata, self.ttl_seconds, skin)
-        fields = ["crop", payload, "meta", json.dumps(stored)] + (["skin", skin_payload] if skin_payload else [])
+        record = crop_record(image_id, crop, metadata, self.ttl_seconds, skin)
+        payload, skin_payload, stored = record.payload, record.skin_payload, record.metadata
+        fields = ["crop", payload, "meta", record.metadata_json] + (["skin", skin_payload] if skin_payload else [])
         tenant, size = stored.get("tenant") or "", stored["stored_bytes"]
 
         def write():

@@ -263,25 +263,40 @@ def region_scale(decoded, wanted, slack=1.0):
     return next((s for s in _JPEG_SCALES if s >= min(wanted / slack, 1) - 1e-9), 1.0)
 
 
-def decode_region(data, decoded, box, scale, max_decode_bytes):
-    """The upright region `box` (left, top, right, bottom in source pixels) of the photo decoded
-    again at `scale` or more decoded pixels per source pixel (JPEG: the smallest DCT scale reaching
-    it; other formats at full scale), as RGB: (region, its upright origin, (x, y) pixels per source
-    pixel), or None when that would exceed `max_decode_bytes` or fails (keep the working image).
-
-    Only the region is converted and turned upright, so memory stays near the decoded photo's size.
-    """
+def decode_stored(data, decoded, scale, max_decode_bytes):
+    """The photo decoded again at `scale` or more decoded pixels per source pixel (JPEG: the smallest
+    DCT scale reaching it; other formats at full scale), as stored (not turned upright, not
+    converted); None when that would exceed `max_decode_bytes` or fails. The expensive part of
+    decode_region, so a caller can start it early on another thread."""
     try:
         image = Image.open(io.BytesIO(data), formats=[decoded.format])
-        stored_w, stored_h = image.size
         if decoded.format == "JPEG":
             factor = region_scale(decoded, scale)
             # rounded down: Pillow takes the scale min(w // width, h // height), so a size rounded
             # up on an odd side would decode at twice the scale
-            image.draft(None, (max(1, int(stored_w * factor)), max(1, int(stored_h * factor))))
+            image.draft(None, (max(1, int(image.width * factor)), max(1, int(image.height * factor))))
         if decode_cost(decoded.format, image, decoded.structure)[0] > max_decode_bytes:
             return None
         image.load()
+        return image
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        log.info("second decode failed: %s: %s", type(error).__name__, error)
+        return None
+
+
+def decode_region(data, decoded, box, scale, max_decode_bytes, stored=None):
+    """The upright region `box` (left, top, right, bottom in source pixels) of the photo decoded
+    again at `scale` or more decoded pixels per source pixel (decode_stored; `stored`: its result
+    already at hand), as RGB: (region, its upright origin, (x, y) pixels per source pixel), or None
+    when that would exceed `max_decode_bytes` or fails (keep the working image).
+
+    Only the region is converted and turned upright, so memory stays near the decoded photo's size.
+    """
+    image = stored if stored is not None else decode_stored(data, decoded, scale, max_decode_bytes)
+    if image is None:
+        return None
+    stored_w, stored_h = decoded.source_size if decoded.orientation < 5 else decoded.source_size[::-1]
+    try:
         levels = _levels(image)
         rw, rh = image.width / stored_w, image.height / stored_h
         to_stored = _TO_STORED.get(decoded.orientation, _TO_STORED[1])
@@ -291,7 +306,6 @@ def decode_region(data, decoded, box, scale, max_decode_bytes):
         if right - left < 2 or bottom - top < 2:
             return None
         region = _to_rgb(image.crop((left, top, right, bottom)), levels)
-        del image
         if decoded.orientation in _TRANSPOSE:
             region = region.transpose(_TRANSPOSE[decoded.orientation])
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:

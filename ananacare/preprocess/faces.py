@@ -48,7 +48,7 @@ TILTS = (30, -30)
 FIRST_TURNS = (0, 180)
 # The selfie's fast path (_dominant_face): one sure face this surely scored, this large a share of
 # the photo's shorter side, and no other candidate in the photo as it lies.
-DOMINANT_SCORE, DOMINANT_SHARE = 0.85, 0.2
+DOMINANT_SCORE, DOMINANT_SHARE = 0.85, 0.15
 UPRIGHT_ROLL = 45
 SECOND_LOOK_MARGIN = 0.5  # the upright region the short-range model looks at again: face = half its side
 SECOND_LOOK_MIN_SCORE = 0.75  # measured: real faces 0.81-0.96, a rocket's badge 0.64, a sleeve 0.58
@@ -137,6 +137,7 @@ def settle(evidence, registry):
     second look), which places the face as it would a face photographed alone. Where that placement
     disagrees with the refined mesh's own region (centre or size off by more than SETTLE_TOLERANCE),
     the mesh is run there (and refined) and taken unless the mesh model is clearly less sure of it.
+    A face the detector scored DOMINANT_SCORE or more is only refined: such a box sits on the face.
 
     A candidate box from a group photo can be loose (a three-quarter face scored 0.53 in insightface's
     t1.jpg came with a box half as large again as her face: the mesh spread over the wall and her
@@ -144,6 +145,8 @@ def settle(evidence, registry):
     follows the mesh it starts from; the mesh's face flag does not tell (it was 0.86 there, and 1.0
     on a spread mesh of the astronaut). Costs one detector run, and two mesh runs where they disagree."""
     refined = refine(evidence, registry)
+    if evidence.face.sure and evidence.face.score >= DOMINANT_SCORE:
+        return refined  # a box the detector is this sure of sits on the face (a selfie's, say)
     points = refined.mesh.points.copy()
     points[:, :2] = refined.geometry.to_source(points[:, :2])
     if abs(yaw_pitch_degrees(points)[0]) > SETTLE_MAX_YAW:

@@ -9,12 +9,13 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from PIL import Image
 
 from ..models import BudgetedRegistry
 from ..quality import is_valid, ofiq_measures, run_checks, thresholds_for
 from ..timing import NULL_TIMER
 from .crop import CropGeometry, cut_square
-from .decode import decode_image, decode_region, region_scale
+from .decode import decode_image, decode_region, decode_stored, region_scale
 from .structure import StructureLimits
 from .face_measures import inter_eye_distance, yaw_pitch_degrees
 from .scale import pixels_per_mm
@@ -29,6 +30,13 @@ PIPELINE_VERSION = 4  # bump when a change makes old crops differ from new ones
 # decode costs a decode of the whole photo at that scale (Pillow decodes no region alone): at full
 # scale the skin_crop stage of bench/run.py's selfies takes 64 ms at 12 MP, 99 ms at 24 MP.
 SECOND_DECODE_GAIN = 1.25
+# With a background thread at hand, a reduced JPEG up to this size is decoded again at full scale
+# while the faces are searched (a 12 MP selfie's skin crop wants it: 66 ms of decode off the
+# critical path); a larger one (24-50 MP) keeps the decode at the scale its skin crop needs, after.
+PREFETCH_MAX_PIXELS = 16_000_000
+# A turned face's eyes look closer together, down to about this share of their distance (a face
+# turned 60 degrees): skin_side needs no iris when even then the source has less than it wants.
+MIN_IED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -99,18 +107,27 @@ class Validation:
         }
 
 
-def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
+def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None, background=None):
     """Decode, find faces, measure and check quality, and cut the square crop of the primary face
     (`image_id` names that crop in the answer; the caller derives it, see ananacare.tenancy). Every
-    model run is charged to the timer's work budget: its deadline, and the face search's run budget."""
+    model run is charged to the timer's work budget: its deadline, and the face search's run budget.
+    `background(function, *args)`, when given, starts work on another thread and returns a function
+    that waits for it (ananacare.offload.in_real_thread): a large JPEG's full-scale decode for its
+    skin crop then runs beside the face search instead of after it."""
     thresholds = settings.thresholds()
-    registry = BudgetedRegistry(registry, timer.budget)
+    budget = timer.budget  # one object for the whole call (a NullTimer makes a fresh one each time)
+    registry = BudgetedRegistry(registry, budget)
     with timer.stage("decode"):
         decoded = decode_image(data, settings.max_pixels, settings.decode_max_side, settings.max_decode_bytes,
                                settings.structure_limits)
+    prefetched = None
+    if (background is not None and settings.skin_max_side and decoded.format == "JPEG"
+            and decoded.scale < 1 / SECOND_DECODE_GAIN and decoded.source_size[0] * decoded.source_size[1]
+            <= PREFETCH_MAX_PIXELS):
+        prefetched = background(decode_stored, data, decoded, 1.0, settings.max_decode_bytes)
     with timer.stage("detect"):
-        evidence, exhaustive = search_faces(decoded.image, registry, timer.budget)
-    detection = {"exhaustive": exhaustive, "search_model_runs": timer.budget.search_runs}
+        evidence, exhaustive = search_faces(decoded.image, registry, budget)
+    detection = {"exhaustive": exhaustive, "search_model_runs": budget.search_runs}
     to_source = 1 / decoded.scale
     faces = [item.face.scaled(to_source) for item in evidence]
     image = {"format": decoded.format, "width": decoded.source_size[0], "height": decoded.source_size[1],
@@ -126,7 +143,7 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
     if settings.skin_max_side:
         with timer.stage("skin_crop"):
             side = skin_side(primary, decoded, geometry, settings, registry)
-            skin_crop = cut_skin_crop(data, decoded, geometry, side, settings.max_decode_bytes)
+            skin_crop = cut_skin_crop(data, decoded, geometry, side, settings.max_decode_bytes, prefetched)
     with timer.stage("quality"):
         measures = face_measures(primary, decoded.scale)
         analysed_side = skin_crop.width if skin_crop is not None else settings.crop_size
@@ -137,7 +154,7 @@ def validate_image(data, registry, settings, timer=NULL_TIMER, image_id=None):
         checks = not_exhaustive(run_checks(faces, decoded.source_size, measures, thresholds,
                                            settings.quality_profile, natives, reasons), exhaustive)
     with timer.stage("crop"):
-        crop = cut_square(decoded.image, geometry)
+        crop = square_crop(decoded.image, geometry, skin_crop)
         # rounded as stored beside the crop, so analyze/image and analyze/by-id see the same points
         mesh = Mesh(np.round(primary.points_in_crop(geometry), 3), primary.mesh.face_flag)
     return Validation(image_id, is_valid(checks), checks, faces, image,
@@ -157,6 +174,14 @@ def not_exhaustive(checks, exhaustive):
             if check.name in ("face_detected", "single_face") else check for check in checks]
 
 
+def square_crop(image, geometry, skin_crop=None):
+    """The CROP_SIZE crop: resized from the skin crop (the same square, already cut) when there is
+    one, in one small resampling instead of a second transform of the whole working image."""
+    if skin_crop is None:
+        return cut_square(image, geometry)
+    return skin_crop.resize((geometry.size, geometry.size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
 def skin_side(primary, decoded, geometry, settings, registry):
     """The skin crop's side: the square at the source's resolution, but no more than
     SKIN_CROP_PX_PER_MM needs (the finest concern, pores, needs 4 px/mm; the default asks 5 for a
@@ -168,6 +193,9 @@ def skin_side(primary, decoded, geometry, settings, registry):
     if not settings.skin_px_per_mm:
         return min(settings.skin_max_side, max(16, round(source_side)))
     points = primary.source_points(1.0)  # working pixels
+    estimate = inter_eye_distance(points) / INTER_EYE_MM / decoded.scale  # source px/mm, roughly
+    if estimate / MIN_IED_SHARE * 1.25 < settings.skin_px_per_mm:  # the source has less, however turned
+        return min(settings.skin_max_side, max(16, round(source_side)))
     iris = registry.names_with_role("iris")
     scale = pixels_per_mm(decoded.image, points, registry, iris[0] if iris else None)
     if scale["method"] == "iris":
@@ -179,16 +207,18 @@ def skin_side(primary, decoded, geometry, settings, registry):
     return max(16, min(settings.skin_max_side, round(source_side), math.ceil(settings.skin_px_per_mm * square_mm)))
 
 
-def cut_skin_crop(data, decoded, geometry, max_side, max_decode_bytes):
+def cut_skin_crop(data, decoded, geometry, max_side, max_decode_bytes, prefetched=None):
     """The crop's square (`geometry`, working coordinates) at the photo's source resolution, side <=
     max_side, never upsampled (but at least 16 px): cut from the working image when it has (nearly)
-    the pixels, otherwise from the face's region of the photo decoded again at the scale it needs."""
+    the pixels, otherwise from the face's region of the photo decoded again at the scale it needs
+    (`prefetched`: a function returning that decode at full scale, started earlier)."""
     source = geometry.scaled(1 / decoded.scale)  # the same square in source pixels
     wanted = min(round(source.side), max_side)
     scale = region_scale(decoded, wanted / source.side, SECOND_DECODE_GAIN)
     found = None
     if scale >= decoded.scale * SECOND_DECODE_GAIN:
-        found = decode_region(data, decoded, source.bounds(2 / decoded.scale), scale, max_decode_bytes)
+        stored = prefetched() if prefetched is not None else None
+        found = decode_region(data, decoded, source.bounds(2 / decoded.scale), scale, max_decode_bytes, stored)
     if found is None:  # the working image has the pixels, or a second decode is over the budget
         image, local = decoded.image, geometry
     else:
