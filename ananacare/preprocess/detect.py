@@ -109,7 +109,7 @@ def decode_boxes(regressors, raw_scores, anchors, input_size, min_score):
     return boxes, keypoints, scores
 
 
-def _iou(box, boxes):
+def iou(box, boxes):
     """IoU of one box (or of each of N boxes, shape N x 1 x 4) with every box of `boxes` (M x 4)."""
     x1 = np.maximum(box[..., 0], boxes[:, 0])
     y1 = np.maximum(box[..., 1], boxes[:, 1])
@@ -127,7 +127,7 @@ def weighted_nms(boxes, keypoints, scores, iou_threshold):
     results = []
     remaining = np.arange(len(scores))
     while remaining.size:
-        overlap = _iou(boxes[remaining[0]], boxes[remaining]) > iou_threshold
+        overlap = iou(boxes[remaining[0]], boxes[remaining]) > iou_threshold
         group, remaining = remaining[overlap], remaining[~overlap]
         weights = scores[group][:, np.newaxis]
         box = (boxes[group] * weights).sum(0) / weights.sum()
@@ -141,6 +141,7 @@ EIGHTH_TURNS = (45, 135, 225, 315)  # the diagonals, for faces the quarter turns
 # Turned passes see more texture that is nearly a face (a torso, a cat): a turned input must score
 # at least this (MediaPipe's full-range minimum; false faces measured 0.51-0.56, real ones >= 0.61).
 TURNED_MIN_SCORE = 0.6
+SEEN_SCORE = 0.2  # run_detector's `seen`: boxes scored this much or more
 
 
 def turned_input(pixels, degrees):
@@ -168,31 +169,35 @@ def turned_input(pixels, degrees):
     return turned, back
 
 
-def run_detector(image, registry, name, turns=QUARTER_TURNS, low_score=None, letterboxed=None, mirror=False):
+def run_detector(image, registry, name, turns=QUARTER_TURNS, low_score=None, letterboxed=None, mirror=False,
+                 seen=None):
     """Faces found by one BlazeFace model on the image turned by each angle, in the image's pixels.
 
     With `low_score`, boxes scoring from it up to the model's own minimum are kept too, as faces of
     their own where they overlap none of the confident ones (never averaged into a confident face,
     whose box they would drag): the face mesh decides on them. `letterboxed`, a dict, keeps the
     image's letterboxed inputs by size for the next pass on the same image. With `mirror`, the
-    model looks at the mirrored input (its faces mapped back into the image unmirrored)."""
+    model looks at the mirrored input (its faces mapped back into the image unmirrored). `seen`, a
+    list, receives every box scored SEEN_SCORE or more, unmerged, as (score, (x1, y1, x2, y2)) in the
+    image's pixels (for an unturned, unmirrored pass): what a pass saw besides what it kept."""
     size = registry.get(name).input_size[0]
     if letterboxed is None:
         letterboxed = {}
     if size not in letterboxed:
         letterboxed[size] = letterbox(image, size)
     pixels, scale, pad_x, pad_y = letterboxed[size]
-    return detect_in_input(pixels, registry, name, turns, low_score, scale, (pad_x, pad_y), mirror)
+    return detect_in_input(pixels, registry, name, turns, low_score, scale, (pad_x, pad_y), mirror, seen)
 
 
-def detect_in_input(pixels, registry, name, turns=(0,), low_score=None, scale=1.0, offset=(0, 0), mirror=False):
+def detect_in_input(pixels, registry, name, turns=(0,), low_score=None, scale=1.0, offset=(0, 0), mirror=False,
+                    seen=None):
     """Faces one BlazeFace model finds in a square input of its size (uint8 pixels) turned by each
     angle, in the pixels of the image the input shows: image = (input - offset) / scale."""
     spec = registry.state(name).spec
     size = pixels.shape[0]
     anchors = ssd_anchors(size, tuple(spec.param("anchor_strides")), spec.param("anchors_per_layer"))
     offset = np.asarray(offset, dtype=np.float64)
-    iou = spec.param("iou_threshold", 0.3)
+    threshold = spec.param("iou_threshold", 0.3)
     if mirror:
         pixels = np.ascontiguousarray(pixels[:, ::-1])
     faces = []
@@ -205,15 +210,18 @@ def detect_in_input(pixels, registry, name, turns=(0,), low_score=None, scale=1.
         min_score = spec.param("min_score", 0.5) if degrees == 0 else max(spec.param("min_score", 0.5),
                                                                           TURNED_MIN_SCORE)
         floor = min_score if low_score is None else min(min_score, low_score)
+        if seen is not None and degrees == 0 and not mirror:
+            near, _, near_scores = decode_boxes(regressors, raw_scores, anchors, size, SEEN_SCORE)
+            seen += [(float(score), tuple((box - np.tile(offset, 2)) / scale)) for box, score in zip(near, near_scores)]
         boxes, keypoints, scores = decode_boxes(regressors, raw_scores, anchors, size, floor)
         sure = scores >= min_score
-        found = weighted_nms(boxes[sure], keypoints[sure], scores[sure], iou)
+        found = weighted_nms(boxes[sure], keypoints[sure], scores[sure], threshold)
         if not sure.all():
             unsure = ~sure
             if found:
                 kept = np.stack([box for box, _, _ in found])
-                unsure &= _iou(boxes[:, np.newaxis, :], kept).max(axis=1) <= iou
-            found += weighted_nms(boxes[unsure], keypoints[unsure], scores[unsure], iou)
+                unsure &= iou(boxes[:, np.newaxis, :], kept).max(axis=1) <= threshold
+            found += weighted_nms(boxes[unsure], keypoints[unsure], scores[unsure], threshold)
         for box, points, score in found:
             face = _face_back(box, points, score, back, offset, scale, degrees, score >= min_score)
             faces.append(face.with_sides_swapped() if mirror else face)
@@ -256,7 +264,7 @@ def merge_faces(faces, iou_threshold):
     above its detector's minimum before one below it)."""
     kept = []
     for face in sorted(faces, key=lambda f: (f.sure, f.score), reverse=True):
-        if not kept or _iou(_corners(face), np.stack([_corners(k) for k in kept])).max() <= iou_threshold:
+        if not kept or iou(_corners(face), np.stack([_corners(k) for k in kept])).max() <= iou_threshold:
             kept.append(face)
     return kept
 

@@ -14,7 +14,7 @@ from PIL import ImageOps
 from ..models import ModelUnavailable
 from ..timing import NULL_BUDGET, SearchExhausted
 from .crop import CropGeometry, crop_geometry, cut_square, inside_photo
-from .detect import EIGHTH_TURNS, QUARTER_TURNS, Face, detect_candidates, merge_faces, run_detector
+from .detect import EIGHTH_TURNS, QUARTER_TURNS, Face, detect_candidates, iou, merge_faces, run_detector
 from .face_measures import (LEFT_EYE, LEFT_FACE_EDGE, MOUTH, RIGHT_EYE, RIGHT_FACE_EDGE, eye_aspect_ratio,
                             eye_centres, inter_eye_distance, mouth_opening, roll_degrees, yaw_pitch_degrees)
 from .landmarks import run_mesh
@@ -49,6 +49,7 @@ FIRST_TURNS = (0, 180)
 # The selfie's fast path (_dominant_face): one sure face this surely scored, this large a share of
 # the photo's shorter side, and no other candidate in the photo as it lies.
 DOMINANT_SCORE, DOMINANT_SHARE = 0.85, 0.15
+NEAR_FLOOR = 0.25  # ... and nothing else the first pass scored this much (LOW_SCORE is the candidate floor)
 UPRIGHT_ROLL = 45
 SECOND_LOOK_MARGIN = 0.5  # the upright region the short-range model looks at again: face = half its side
 SECOND_LOOK_MIN_SCORE = 0.75  # measured: real faces 0.81-0.96, a rocket's badge 0.64, a sleeve 0.58
@@ -273,9 +274,10 @@ def _search(image, registry, detectors, mesh_name, found, fast=True):
     """The passes of search_faces, each adding what it confirms to `found` as it goes (a search
     stopped by its budget keeps every face confirmed until then)."""
     inputs = {}  # the letterboxed photo by detector input size, shared by the passes
+    seen = []  # every box the first pass scored SEEN_SCORE or more
     level = [face for name in detectors  # the photo as it lies, unmerged (merged with the upside-down pass below)
-             for face in run_detector(image, registry, name, (0,), LOW_SCORE, inputs)]
-    if fast and _dominant_face(image, registry, mesh_name, merge_faces(level, 0.3), found):
+             for face in run_detector(image, registry, name, (0,), LOW_SCORE, inputs, seen=seen)]
+    if fast and _dominant_face(image, registry, mesh_name, merge_faces(level, 0.3), seen, found):
         return
     found.clear()
     upside_down = [face for name in detectors
@@ -308,10 +310,12 @@ def _search(image, registry, detectors, mesh_name, found, fast=True):
     _tiled(image, registry, mesh_name, detectors, found, turns)
 
 
-def _dominant_face(image, registry, mesh_name, candidates, found):
+def _dominant_face(image, registry, mesh_name, candidates, seen, found):
     """The selfie's fast path: True (its face in `found`) when the photo as it lies holds one candidate,
-    a sure one of at least DOMINANT_SCORE spanning DOMINANT_SHARE of the photo's shorter side, nothing
-    else scoring LOW_SCORE or more, and the mesh confirms it upright. The passes that look for other
+    a sure one of at least DOMINANT_SCORE spanning DOMINANT_SHARE of the photo's shorter side, no
+    other box scoring NEAR_FLOOR or more (`seen`: a profile beside a frontal face scores just under the
+    candidate floor, 0.29 against 0.3, where a selfie's body or background scores 0.21-0.23), and
+    the mesh confirms it upright. The passes that look for other
     faces (upside down, tilted, mirrored, in tiles) are then skipped: on the evaluation set and every
     variant of it none added a face beside such a face (bench/fast_path.py), and a portrait's tiles
     were already skipped (faces half its size are within the whole-image passes' reach). A photo
@@ -320,6 +324,9 @@ def _dominant_face(image, registry, mesh_name, candidates, found):
         return False
     face = candidates[0]
     if not (face.sure and face.score >= DOMINANT_SCORE and face.size >= DOMINANT_SHARE * min(image.size)):
+        return False
+    box = np.array([face.box[0], face.box[1], face.box[0] + face.box[2], face.box[1] + face.box[3]])
+    if any(score >= NEAR_FLOOR and iou(np.array(other), box[np.newaxis])[0] < 0.3 for score, other in seen):
         return False
     _confirmed(image, registry, mesh_name, candidates, into=found)
     return len(found) == 1 and found[0].face is face and _upright_and_agreed(found[0])

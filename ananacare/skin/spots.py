@@ -36,7 +36,7 @@ FULL_CONTRAST = 10.0  # ... rising to a whole spot here (count: weight >= 0.5, a
 DIAMETER_MM = (1.0, 10.0)
 MAX_ELONGATION = 3.0
 MIN_ON_SKIN = 0.6  # share of a spot's core on measured skin (not hair, brows, eyes, nor their rim)
-SURROUND_REACH, MIN_SURROUND = 2.5, 0.7  # and of the square 2.5 radii around it: a spot lies within the skin
+SURROUND_REACH, MIN_SURROUND = 2.5, 0.55  # and of the square 2.5 radii around it: a spot lies within the skin
 CORE_LEVELS = 2.0 * 1.4 ** np.arange(8)  # % darker, 2 to 21: where a spot's core is cut (at 0.5-0.7 of its peak)
 REGIONS = ("forehead", "nose", "chin", "right_cheek", "left_cheek", "right_under_eye", "left_under_eye",
            "right_crows_feet", "left_crows_feet", "right_nasolabial", "left_nasolabial", "upper_lip")
