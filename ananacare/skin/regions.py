@@ -38,6 +38,7 @@ HIGHLIGHT_CHROMA = 0.7  # paler than this share of the skin's chroma: a specular
 HIGHLIGHT_SIGMA_CAP = 5.0  # L*: the lightness spread a highlight must pass is the skin's, at most this
 REFERENCE_DEPTH = 3.0  # the cheek skin of the colour reference: under the under-eyes, this many times their height
 HAIR_HUE_DEGREES = 12.0  # darker pixels this far towards yellow of the skin's hue angle: light hair
+EYE_MARGIN, FEATURE_MARGIN = 0.05, 0.035  # IED: eyes grown about 3 mm, brows and lips about 2 mm
 FOREHEAD_ABOVE_OVAL = 0.45  # IED: the mesh's oval stops below most hairlines; the skin test finds the hair
 REGIONS = ("forehead", "nose", "chin", "right_cheek", "left_cheek", "right_under_eye", "left_under_eye",
            "right_crows_feet", "left_crows_feet", "right_nasolabial", "left_nasolabial", "upper_lip")
@@ -135,16 +136,17 @@ def _fill(size, polygons, width=0):
 
 
 def excluded_features(size, points):
-    """Eyes, brows, lips and nostrils, grown by a margin of a few per cent of the IED."""
+    """Eyes, brows, lips and nostrils, grown by a margin (EYE_MARGIN, FEATURE_MARGIN of the IED: about
+    3 and 2 mm); the skin test and its interior rim then take off what of the margin is not skin."""
     xy, ied = _geometry(points)
     nostril = []
     for ala in (RIGHT_ALA, LEFT_ALA):  # the nostril: between the ala and the subnasale
         centre = (xy[ala] + xy[SUBNASALE]) / 2
         rx, ry = 0.12 * ied, 0.07 * ied
         nostril.append([(centre[0] + rx * np.cos(t), centre[1] + ry * np.sin(t)) for t in np.linspace(0, 6.28, 16)])
-    polygons = [xy[list(RIGHT_EYE_RING)], xy[list(LEFT_EYE_RING)], xy[list(RIGHT_BROW)], xy[list(LEFT_BROW)],
-                xy[list(LIPS)], *nostril]
-    return _fill(size, polygons, width=0.08 * ied)
+    eyes = _fill(size, [xy[list(RIGHT_EYE_RING)], xy[list(LEFT_EYE_RING)]], width=2 * EYE_MARGIN * ied)
+    others = _fill(size, [xy[list(RIGHT_BROW)], xy[list(LEFT_BROW)], xy[list(LIPS)]], width=2 * FEATURE_MARGIN * ied)
+    return eyes | others | _fill(size, nostril)
 
 
 def oval_mask(size, points):
