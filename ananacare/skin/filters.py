@@ -22,26 +22,6 @@ def _gaussian_kernel(sigma, truncate=4.0):
     return taps / taps.sum()
 
 
-def _correlate_symmetric(values, taps, axis):
-    """`values` correlated along an axis with a symmetric kernel of odd length, edges reflected.
-
-    The padded array is summed as shifted slices, each pair of mirror taps at once: a few passes of
-    whole-array arithmetic per tap, no Python loop over pixels.
-    """
-    radius = len(taps) // 2
-    moved = np.moveaxis(values, axis, 0)
-    n = moved.shape[0]
-    padded = np.pad(moved, [(radius, radius)] + [(0, 0)] * (moved.ndim - 1), mode="symmetric")
-    kind = values.dtype.type
-    out = padded[radius:radius + n] * kind(taps[radius])
-    pair = np.empty_like(out)
-    for k in range(1, radius + 1):
-        np.add(padded[radius + k:radius + k + n], padded[radius - k:radius - k + n], out=pair)
-        pair *= kind(taps[radius + k])
-        out += pair
-    return np.moveaxis(out, 0, axis)
-
-
 def gaussian_filter(values, sigma):
     """Gaussian blur of a 2-D array, as scipy.ndimage.gaussian_filter(values, sigma).
 
@@ -54,12 +34,13 @@ def gaussian_filter(values, sigma):
     if sigma <= 1e-15:
         return values.copy()
     taps = _gaussian_kernel(sigma)
-    return _correlate_symmetric(_correlate_symmetric(values, taps, 0), taps, 1)
+    return _correlate(_correlate(values, taps, 0), taps, 1)
 
 
 def _correlate(values, taps, axis):
     """`values` correlated along an axis with an odd-length kernel that is symmetric or antisymmetric
-    (a Gaussian's derivatives are), edges reflected; mirror taps are applied in pairs."""
+    (a Gaussian and its derivatives are), edges reflected; mirror taps are applied in pairs, a few
+    passes of whole-array arithmetic per tap and no Python loop over pixels."""
     radius = len(taps) // 2
     sign = 1.0 if np.allclose(taps, taps[::-1]) else -1.0
     moved = np.moveaxis(values, axis, 0)
