@@ -230,7 +230,10 @@ def _try_out_get_image(browser, image_id):
     wait = WebDriverWait(browser, 30)
     if operation.find_elements(By.CSS_SELECTOR, ".try-out__btn:not(.cancel)"):
         operation.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
-    field = wait.until(lambda _: operation.find_element(By.CSS_SELECTOR, 'input[placeholder="image_id"]'))
+    def ready_field(_):
+        field = operation.find_element(By.CSS_SELECTOR, 'input[placeholder="image_id"]')
+        return field if field.is_displayed() and field.is_enabled() else None
+    field = wait.until(ready_field)  # Try it out re-renders the parameters: wait until they take input
     field.clear()
     field.send_keys(image_id)
     for old in operation.find_elements(By.CSS_SELECTOR, ".btn-clear"):
