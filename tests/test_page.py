@@ -230,6 +230,7 @@ def _try_out_get_image(browser, image_id):
     wait = WebDriverWait(browser, 30)
     if operation.find_elements(By.CSS_SELECTOR, ".try-out__btn:not(.cancel)"):
         operation.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
+
     def ready_field(_):
         field = operation.find_element(By.CSS_SELECTOR, 'input[placeholder="image_id"]')
         return field if field.is_displayed() and field.is_enabled() else None
