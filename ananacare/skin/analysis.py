@@ -6,10 +6,11 @@ meaning depends on resolution (wrinkles, spots, pores, texture) are measured onl
 pixels; on an old entry they report `available: false` with reason `source_resolution_not_stored`.
 """
 import numpy as np
+from PIL import Image
 
 from ..preprocess.colour import MIN_SKIN_CHROMA, srgb_to_lab
 from . import dark_circles, light, pores, redness, shine, spots, texture, tone, wrinkles
-from .common import Face, colour_step, masked_blur, relative_lightness, unavailable
+from .common import Detail, Face, colour_step, green_median, masked_blur, relative_lightness, unavailable
 from .filters import binary_fill_holes, binary_opening, gaussian_filter, label
 from .heatmaps import Marks
 from .regions import (MIN_COVERAGE, classify_skin, coverage_reason, face_outline, local_reference, oval_mask,
@@ -34,7 +35,13 @@ MAX_FEATURE_MM = 12.0  # enclosed non-skin blobs up to this size are skin featur
 PAD_PX = 8
 LIGHT_TREND_MM = 12.0  # the scale of the light's fall-off across a face (shading), for the skin test
 INTERIOR_MM, INTERIOR_SHARE = 1.0, 0.8  # measured skin: at least this share of skin within about a mm
-MIN_PIECE = 0.05  # pieces of skin under this share of the largest are specks between hair strands
+MIN_PIECE = 0.05
+# Every concern but pores is measured on the face at no more than this many pixels per millimetre
+# (the skin crop area-averaged down to it): wrinkles and spots need 2 and 1, texture 2, colour less;
+# pores (4) read the skin crop's full resolution (common.Detail). A 5 px/mm skin crop is measured on
+# a third of its pixels, in a third of the time, with numbers that do not depend on the photo's
+# resolution beyond what they resolve.
+ANALYSIS_PX_PER_MM = 3.0  # pieces of skin under this share of the largest are specks between hair strands
 
 
 def _bounds(points, size):
@@ -110,7 +117,8 @@ def build_face(image, points, px_per_mm, inside=None):
                          rgb.shape, step)
     lightness = _upsample(lab[..., 0], rgb.shape, step)  # for heatmaps: relief uses `relative`
     union = np.logical_or.reduce(list(masks.values()))
-    relative = relative_lightness(rgb, union & skin if (union & skin).any() else union)
+    median = green_median(rgb, union & skin if (union & skin).any() else union)
+    relative = relative_lightness(rgb, None, median)
     coverage, measured = {}, {}
     oval = oval_mask((x1 - x0, y1 - y0), local)  # coverage is judged inside the mesh's oval: the
     for name, mask in masks.items():             # forehead's lift above it may well be hair
@@ -128,7 +136,8 @@ def build_face(image, points, px_per_mm, inside=None):
             measured[name] = kept
         coverage[name] = entry
     face = Face(lightness, relative, lab if chroma >= MIN_SKIN_CHROMA else None, masks, skin, highlight, dark,
-                measured, float(px_per_mm), (int(y0), int(x0)), step, small, light.reference(rgb, local, skin_chroma))
+                measured, float(px_per_mm), (int(y0), int(x0)), step, small, light.reference(rgb, local, skin_chroma),
+                median=median)
     return face, chroma, coverage
 
 
@@ -140,8 +149,8 @@ def measure_concern(name, face, heatmap=False, source_resolution=True):
         return unavailable("source_resolution_not_stored"), None
     if needs_colour and face.lab is None:
         return unavailable("no_colour"), None
-    if face.px_per_mm < module.MIN_PX_PER_MM:
-        return unavailable("resolution_too_low", module.MIN_PX_PER_MM, px_per_mm=face.px_per_mm), None
+    if face.source_px_per_mm < module.MIN_PX_PER_MM:
+        return unavailable("resolution_too_low", module.MIN_PX_PER_MM, px_per_mm=face.source_px_per_mm), None
     return module.measure(face, heatmap)
 
 
@@ -155,7 +164,7 @@ def analyze_skin(image, points, scale=None, concerns=None, heatmaps=False, sourc
     points = np.asarray(points, dtype=np.float64)
     if scale is None:
         scale = pixels_per_mm(image, points, registry, iris_name)
-    face, chroma, coverage = build_face(image, points, scale["px_per_mm"], inside)
+    face, chroma, coverage, zoom = build_analysed_face(image, points, scale["px_per_mm"], inside)
     names = list(CONCERNS) if concerns is None else list(concerns)
     body = {"available": False, "scale": scale, "image": {"width": image.width, "height": image.height,
                                                           "source_resolution": source_resolution},
@@ -180,12 +189,39 @@ def analyze_skin(image, points, scale=None, concerns=None, heatmaps=False, sourc
                                "ita_corrected": tone_result["ita_corrected"],
                                "ita_category": tone_result["ita_category"]}
     if heatmaps:
-        full = {}
-        for name, marks in maps.items():
-            if marks is not None:
-                canvas = np.full((image.height, image.width), np.nan, dtype=np.float32)
-                y0, x0 = face.origin
-                canvas[y0:y0 + marks.values.shape[0], x0:x0 + marks.values.shape[1]] = marks.values
-                full[name] = Marks(canvas, marks.style)
-        return body, full
+        return body, {name: _on_canvas(marks, face, image.size, zoom) for name, marks in maps.items()
+                      if marks is not None}
     return body
+
+
+def _on_canvas(marks, face, size, zoom):
+    """A concern's Marks placed on a canvas covering the whole analysed image (at the face's
+    resolution, or the skin crop's own for detail marks); the heatmap scales it to the crop."""
+    if marks.detail:
+        shape, (y0, x0) = (size[1], size[0]), marks.origin
+    else:
+        shape, (y0, x0) = (max(1, round(size[1] * zoom)), max(1, round(size[0] * zoom))), face.origin
+    canvas = np.full(shape, np.nan, dtype=np.float32)
+    height, width = marks.values.shape
+    canvas[y0:y0 + height, x0:x0 + width] = marks.values[:shape[0] - y0, :shape[1] - x0]
+    return Marks(canvas, marks.style)
+
+
+def build_analysed_face(image, points, px_per_mm, inside=None):
+    """(Face, chroma, coverage, zoom): the face built at no more than ANALYSIS_PX_PER_MM (the skin crop
+    area-averaged down to it, `zoom` its pixels per crop pixel), with the crop at full resolution
+    beside it as the face's Detail for pores; below that, at the crop's own resolution (zoom 1)."""
+    zoom = min(1.0, ANALYSIS_PX_PER_MM / px_per_mm)
+    if zoom > 0.9:
+        face, chroma, coverage = build_face(image, points, px_per_mm, inside)
+        return face, chroma, coverage, 1.0
+    size = (max(1, round(image.width * zoom)), max(1, round(image.height * zoom)))
+    zoom = size[0] / image.width
+    small = image.convert("RGB").resize(size, Image.Resampling.BOX)
+    small_inside = None
+    if inside is not None:
+        small_inside = np.asarray(Image.fromarray(inside.astype(np.uint8) * 255).resize(size, Image.BOX)) > 127
+    face, chroma, coverage = build_face(small, points * (zoom, zoom, zoom), px_per_mm * zoom, small_inside)
+    if face is not None:
+        face.detail = Detail(np.asarray(image.convert("RGB")), zoom, face.median)
+    return face, chroma, coverage, zoom

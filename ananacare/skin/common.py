@@ -33,6 +33,13 @@ class Face:
     step: int = 2  # the colour grid's pixel step (colour_step)
     rgb: np.ndarray | None = None  # the sRGB pixels of the colour grid
     light: dict | None = None  # the white reference the eyes give (ananacare.skin.light.reference)
+    detail: object = None  # Detail: the skin crop at full resolution, when the face is measured coarser
+    median: float = 1.0  # the cube root of the linear green's median over the skin: `relative`'s 100 %
+
+    @property
+    def source_px_per_mm(self):
+        """Pixels per millimetre of the skin crop itself (the face's own when it is measured at it)."""
+        return self.px_per_mm / self.detail.zoom if self.detail is not None else self.px_per_mm
 
     def on_grid(self, mask):
         """A full-resolution mask on the colour grid."""
@@ -145,7 +152,32 @@ def result(method, value, unit, best, worst, regions, minimum, **extra):
             "min_px_per_mm": minimum, **extra}
 
 
-def relative_lightness(rgb, skin):
+@dataclass
+class Detail:
+    """The skin crop at its full resolution beside a face measured at ANALYSIS_PX_PER_MM: what pores
+    (4 px/mm) read. `zoom`: the face's pixels per detail pixel; `median`: the face's green median
+    (cube root, linear), so relative lightness is the same measure at both resolutions."""
+
+    rgb: np.ndarray
+    zoom: float
+    median: float
+
+    def relative(self, box):
+        """Relative lightness of the detail pixels in `box` (slices), on the face's median."""
+        return (100 / max(self.median, 1e-3) * GREEN_CBRT)[self.rgb[box][..., 1]]
+
+
+GREEN_CBRT = np.cbrt(SRGB_TO_LINEAR.astype(np.float32))
+
+
+def green_median(rgb, skin):
+    """The cube root of the linear green's median over the skin (from its 8-bit histogram)."""
+    green = rgb[..., 1]
+    counts = np.bincount((green[skin] if skin.any() else green).ravel(), minlength=256)
+    return float(GREEN_CBRT[int(np.searchsorted(np.cumsum(counts), (counts.sum() + 1) / 2))])
+
+
+def relative_lightness(rgb, skin, median=None):
     """100 x cbrt(linear G) / its median over the skin: the relief channel of wrinkles, spots, pores.
 
     The cube root is L*'s (L* + 16 = 116 cbrt(Y)), so a global exposure change (linear values times
@@ -154,11 +186,8 @@ def relative_lightness(rgb, skin):
     flatten its relief; green carries most of the luminance and shows melanin and blood well.
     Green is 8-bit: the cube root is a table, the median a histogram's.
     """
-    table = np.cbrt(SRGB_TO_LINEAR.astype(np.float32))
-    green = rgb[..., 1]
-    counts = np.bincount((green[skin] if skin.any() else green).ravel(), minlength=256)
-    median = float(table[int(np.searchsorted(np.cumsum(counts), (counts.sum() + 1) / 2))])
-    return (100 / max(median, 1e-3) * table)[green].astype(np.float32)
+    median = green_median(rgb, skin) if median is None else median
+    return (100 / max(median, 1e-3) * GREEN_CBRT)[rgb[..., 1]].astype(np.float32)
 
 
 def region_area_cm2(face, mask):

@@ -35,12 +35,16 @@ LEGEND_PX = 28
 
 @dataclass
 class Marks:
-    """What to draw for a concern: `values` in the concern's unit (NaN where nothing is marked), in
-    the analysed image's pixels; `style` "area" (measured skin, filled) or "mark" (outlines, lines,
-    dots: kept thin and at full strength when the map is scaled to the crop)."""
+    """What to draw for a concern: `values` in the concern's unit (NaN where nothing is marked);
+    `style` "area" (measured skin, filled) or "mark" (outlines, lines, dots: kept thin and at full
+    strength when the map is scaled to the crop). A concern hands them over in its face's arrays
+    (`detail` False) or in the skin crop's own pixels from `origin` (y, x) (`detail` True: pores,
+    measured at the crop's full resolution); analyze_skin places them on a canvas of the image."""
 
     values: np.ndarray
     style: str = "area"
+    detail: bool = False
+    origin: tuple = (0, 0)
 
 
 def colours(values, concern):
