@@ -35,13 +35,13 @@ MAX_FEATURE_MM = 12.0  # enclosed non-skin blobs up to this size are skin featur
 PAD_PX = 8
 LIGHT_TREND_MM = 12.0  # the scale of the light's fall-off across a face (shading), for the skin test
 INTERIOR_MM, INTERIOR_SHARE = 1.0, 0.8  # measured skin: at least this share of skin within about a mm
-MIN_PIECE = 0.05
+MIN_PIECE = 0.05  # pieces of skin under this share of the largest are specks between hair strands
 # Every concern but pores is measured on the face at no more than this many pixels per millimetre
 # (the skin crop area-averaged down to it): wrinkles and spots need 2 and 1, texture 2, colour less;
 # pores (4) read the skin crop's full resolution (common.Detail). A 5 px/mm skin crop is measured on
 # a third of its pixels, in a third of the time, with numbers that do not depend on the photo's
 # resolution beyond what they resolve.
-ANALYSIS_PX_PER_MM = 3.0  # pieces of skin under this share of the largest are specks between hair strands
+ANALYSIS_PX_PER_MM = 3.0
 
 
 def _bounds(points, size):

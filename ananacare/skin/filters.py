@@ -12,6 +12,7 @@ Each function does what its `scipy.ndimage` namesake does with the arguments the
 Component sizes are np.bincount(labels.ravel()) (what sum_labels of ones gave).
 """
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 
 def _gaussian_kernel(sigma, truncate=4.0):
@@ -34,29 +35,25 @@ def gaussian_filter(values, sigma):
     if sigma <= 1e-15:
         return values.copy()
     taps = _gaussian_kernel(sigma)
-    return _correlate(_correlate(values, taps, 0), taps, 1)
+    return _correlate(_correlate(values, taps, 0)[0], taps, 1)[0]
 
 
-def _correlate(values, taps, axis):
-    """`values` correlated along an axis with an odd-length kernel that is symmetric or antisymmetric
-    (a Gaussian and its derivatives are), edges reflected; mirror taps are applied in pairs, a few
-    passes of whole-array arithmetic per tap and no Python loop over pixels."""
-    radius = len(taps) // 2
-    sign = 1.0 if np.allclose(taps, taps[::-1]) else -1.0
-    moved = np.moveaxis(values, axis, 0)
-    n = moved.shape[0]
-    padded = np.pad(moved, [(radius, radius)] + [(0, 0)] * (moved.ndim - 1), mode="symmetric")
-    kind = values.dtype.type
-    out = padded[radius:radius + n] * kind(taps[radius])
-    pair = np.empty_like(out)
-    for k in range(1, radius + 1):
-        if sign > 0:
-            np.add(padded[radius + k:radius + k + n], padded[radius - k:radius - k + n], out=pair)
-        else:
-            np.subtract(padded[radius + k:radius + k + n], padded[radius - k:radius - k + n], out=pair)
-        pair *= kind(taps[radius + k])
-        out += pair
-    return np.moveaxis(out, 0, axis)
+def _correlate(values, bank, axis):
+    """`values` (2-D) correlated along an axis with each column of `bank` (taps x kernels, odd length),
+    edges reflected: a list of one array per kernel.
+
+    Each output row is the window of input rows under it times the taps: a matrix-vector product
+    over a sliding-window view (BLAS, no copy of the windows). Along the rows' own axis (1) the
+    array is transposed first, so the windows are always whole rows.
+    """
+    if axis == 1:
+        return [np.ascontiguousarray(out.T) for out in _correlate(np.ascontiguousarray(values.T), bank, 0)]
+    bank = np.asarray(bank, dtype=values.dtype).reshape(len(bank), -1)
+    radius = len(bank) // 2
+    padded = np.pad(values, ((radius, radius), (0, 0)), mode="symmetric")
+    windows = sliding_window_view(padded, len(bank), axis=0)
+    # one product per kernel, each with a contiguous column (several columns at once are not BLAS)
+    return [(windows @ np.ascontiguousarray(bank[:, [kernel]]))[..., 0] for kernel in range(bank.shape[1])]
 
 
 def _derivative_kernels(sigma, truncate=3.5):
@@ -80,9 +77,10 @@ def derivatives(values, sigma):
     differences of differences); as scipy.ndimage.gaussian_filter(values, sigma, order=...)."""
     values = np.asarray(values, dtype=np.float32)
     g, first, second = (taps[::-1].copy() for taps in _derivative_kernels(sigma))  # correlation
-    smooth_y, first_y, second_y = (_correlate(values, taps, 0) for taps in (g, first, second))
-    return (_correlate(first_y, g, 1), _correlate(smooth_y, first, 1), _correlate(second_y, g, 1),
-            _correlate(first_y, first, 1), _correlate(smooth_y, second, 1))
+    smooth_x, first_x, second_x = _correlate(values, np.stack([g, first, second], axis=1), 1)
+    first_y, second_y = _correlate(smooth_x, np.stack([first, second], axis=1), 0)
+    smooth_y, cross = _correlate(first_x, np.stack([g, first], axis=1), 0)
+    return first_y, smooth_y, second_y, cross, _correlate(second_x, g, 0)[0]
 
 
 def maximum_filter(values, size):
