@@ -1,6 +1,6 @@
-"""The typical selfie over HTTP: validate on real gunicorn (one worker), this tree against a git ref
-served side by side and asked in turn, photo by photo, against the bare floor measured in the same
-run; and two workers' throughput against one's.
+"""The typical selfie over HTTP: validate, analyze/image and analyze/by-id on real gunicorn (one
+worker), this tree against a git ref served side by side and asked in turn, request by request;
+validate against the bare floor measured in the same run; and two workers' throughput against one's.
 
 The bare floor is what no validate can do without: Pillow's draft decode, BlazeFace short range on
 the letterboxed photo, and the square crop, as functions in this process (no web stack, no mesh,
@@ -11,6 +11,7 @@ no checks, no store).
 """
 import argparse
 import io
+import json
 import statistics
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from photos import encode, large_selfie  # noqa: E402
 from server import call, gunicorn  # noqa: E402
 
 DEFAULT_REF = "4de1827"  # main when this round of work began
+ENDPOINTS = ("validate", "analyze/image", "analyze/by-id")
 
 
 def _exported(ref, folder):
@@ -38,11 +40,21 @@ def _exported(ref, folder):
     return folder
 
 
-def _timed_call(base, data):
+def _timed_call(base, data, path="/api/validate/image", content_type="image/jpeg"):
     started = time.perf_counter()
-    status, body, headers = call(base, "/api/validate/image", data, "image/jpeg")
+    status, body, headers = call(base, path, data, content_type)
     assert status == 200, (status, body)
     return (time.perf_counter() - started) * 1000
+
+
+def _requests(base, data):
+    """{endpoint: (path, body, content type)} for one photo on one server (by-id on its stored crop)."""
+    status, body, _ = call(base, "/api/validate/image", data, "image/jpeg")
+    assert status == 200, (status, body)
+    by_id = json.dumps({"image_id": body["image_id"]}).encode()
+    return {"validate": ("/api/validate/image", data, "image/jpeg"),
+            "analyze/image": ("/api/analyze/image", data, "image/jpeg"),
+            "analyze/by-id": ("/api/analyze/by-id", by_id, "application/json")}
 
 
 def bare_floor(data, repeats):
@@ -96,23 +108,32 @@ def main():
         here = stack.enter_context(gunicorn(Path(stack.enter_context(tempfile.TemporaryDirectory())), 1, env))
         there = stack.enter_context(gunicorn(Path(stack.enter_context(tempfile.TemporaryDirectory())), 1, env,
                                              root=Path(ref_folder)))
-        latency = {(name, side): [] for name in photos for side in ("tree", "ref")}
-        for data in photos.values():  # warm both
-            _timed_call(here, data), _timed_call(there, data)
+        asks = {(name, side): _requests(base, data) for name, data in photos.items()
+                for side, base in (("tree", here), ("ref", there))}
+        latency = {(name, side, endpoint): [] for (name, side) in asks for endpoint in ENDPOINTS}
+        for (name, side), requests in asks.items():  # warm both
+            for request in requests.values():
+                _timed_call(here if side == "tree" else there, request[1], request[0], request[2])
         for index in range(args.requests):
-            for name, data in photos.items():
-                order = (("tree", here), ("ref", there)) if index % 2 == 0 else (("ref", there), ("tree", here))
-                for side, base in order:
-                    latency[(name, side)].append(_timed_call(base, data))
+            for name in photos:
+                for endpoint in ENDPOINTS:
+                    order = (("tree", here), ("ref", there)) if index % 2 == 0 else (("ref", there), ("tree", here))
+                    for side, base in order:
+                        path, data, content_type = asks[(name, side)][endpoint]
+                        latency[(name, side, endpoint)].append(_timed_call(base, data, path, content_type))
         one = throughput(here, photos["1 MP"], args.seconds)
     with tempfile.TemporaryDirectory() as folder, gunicorn(Path(folder), 2, env) as both:
         two = throughput(both, photos["1 MP"], args.seconds)
-    print(f"validate over HTTP, 1 worker, median of {args.requests} (this tree and {args.ref} asked in turn):")
-    print(f"{'photo':>6}  {'bare floor':>10}  {args.ref:>10}  {'this tree':>10}  {'ratio':>6}  {'x floor':>8}")
-    for name in photos:
-        ref, tree = (statistics.median(latency[(name, side)]) for side in ("ref", "tree"))
-        print(f"{name:>6}  {floors[name]:>8.1f}ms  {ref:>8.1f}ms  {tree:>8.1f}ms  {tree / ref:>5.2f}x  "
-              f"{tree / floors[name]:>7.2f}x")
+    print(f"over HTTP, 1 worker, median of {args.requests} (this tree and {args.ref} asked in turn):")
+    print(f"{'endpoint':>13}  {'photo':>6}  {'bare floor':>10}  {args.ref:>10}  {'this tree':>10}  {'ratio':>6}  "
+          f"{'x floor':>8}")
+    for endpoint in ENDPOINTS:
+        for name in photos:
+            ref, tree = (statistics.median(latency[(name, side, endpoint)]) for side in ("ref", "tree"))
+            floor = f"{floors[name]:>8.1f}ms" if endpoint == "validate" else f"{'':>10}"
+            times_floor = f"{tree / floors[name]:>7.2f}x" if endpoint == "validate" else ""
+            print(f"{endpoint:>13}  {name:>6}  {floor}  {ref:>8.1f}ms  {tree:>8.1f}ms  {tree / ref:>5.2f}x  "
+                  f"{times_floor}")
     print(f"throughput on 1 MP selfies (4 clients, {args.seconds:g} s): 1 worker {one:.1f}/s, 2 workers {two:.1f}/s,"
           f" {two / one:.2f}x")
 

@@ -77,6 +77,11 @@ def _main_skin(skin):
     return (sizes >= MIN_PIECE * sizes.max())[pieces]
 
 
+def _rgb(image):
+    """The image in RGB (itself when it is: no copy)."""
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
 def _upsample(mask, shape, step):
     return np.repeat(np.repeat(mask, step, axis=0), step, axis=1)[:shape[0], :shape[1]]
 
@@ -89,7 +94,7 @@ def build_face(image, points, px_per_mm, inside=None):
     if bounds is None:
         return None, 0.0, {}
     y0, y1, x0, x1 = bounds
-    rgb = np.asarray(image.convert("RGB"))[y0:y1, x0:x1]
+    rgb = np.asarray(_rgb(image))[y0:y1, x0:x1]
     local = np.asarray(points, dtype=np.float64).copy()
     local[:, 0] -= x0
     local[:, 1] -= y0
@@ -217,11 +222,12 @@ def build_analysed_face(image, points, px_per_mm, inside=None):
         return face, chroma, coverage, 1.0
     size = (max(1, round(image.width * zoom)), max(1, round(image.height * zoom)))
     zoom = size[0] / image.width
-    small = image.convert("RGB").resize(size, Image.Resampling.BOX)
+    image = _rgb(image)
+    small = image.resize(size, Image.Resampling.BOX)
     small_inside = None
     if inside is not None:
         small_inside = np.asarray(Image.fromarray(inside.astype(np.uint8) * 255).resize(size, Image.BOX)) > 127
     face, chroma, coverage = build_face(small, points * (zoom, zoom, zoom), px_per_mm * zoom, small_inside)
     if face is not None:
-        face.detail = Detail(np.asarray(image.convert("RGB")), zoom, face.median)
+        face.detail = Detail(np.asarray(image), zoom, face.median)
     return face, chroma, coverage, zoom
