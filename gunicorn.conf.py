@@ -39,24 +39,10 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
 
 def post_fork(server, worker):
-    """glibc's malloc tuned for a worker's photo work (no effect on other C libraries):
+    """glibc's malloc tuned for the worker's photo work (ananacare/worker_memory.py)."""
+    from ananacare.worker_memory import tune_malloc
 
-    - one arena: the work runs on a pipeline thread (ananacare.offload), and glibc would give that
-      thread an arena of its own, whose freed pages a decode of the next photo cannot reuse from the
-      main one (measured: the heaviest upload's peak 372 -> 401 MB without this);
-    - blocks under 32 MiB from the heap, and up to 128 MiB of freed heap kept: the analysis makes
-      and drops many arrays of a few MB, and each one mapped afresh from the kernel costs its page
-      faults again (measured: the skin's Gaussian derivatives 12 -> 3.5 ms on a 560 px face). The
-      peak is unchanged; between requests the worker keeps what it freed, up to that much."""
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return  # not glibc: nothing to tune
-    mallopt(-8, 1)  # M_ARENA_MAX
-    mallopt(-3, 32 * 1024 * 1024)  # M_MMAP_THRESHOLD
-    mallopt(-1, 128 * 1024 * 1024)  # M_TRIM_THRESHOLD
+    tune_malloc()
 
 
 def post_worker_init(worker):

@@ -41,11 +41,21 @@ def print_table(headers, rows):
         print("  ".join(str(cell).rjust(width) for cell, width in zip(row, widths)))
 
 
+def worker_memory():
+    """This process's malloc tuned as a gunicorn worker's is (when the code has the tuning)."""
+    try:
+        from ananacare.worker_memory import tune_malloc
+    except ImportError:
+        return
+    tune_malloc()
+
+
 def worker_registry(code_root=None):
-    """The default models loaded with one thread per model, as in a gunicorn worker of 2 on 2 cores;
-    `code_root`: the folder whose ananacare to import (a ref's exported copy), put first."""
+    """The default models loaded with one thread per model, as in a gunicorn worker of 2 on 2 cores
+    (malloc too); `code_root`: the folder whose ananacare to import (a ref's exported copy), put first."""
     if code_root is not None:
         sys.path.insert(0, str(code_root))
+    worker_memory()
     from ananacare.models import ModelRegistry, load_specs
     registry = ModelRegistry(load_specs(), threads=1)
     registry.load_all()
@@ -68,6 +78,7 @@ def loaded_app():
     """The app on its default models, loaded as a gunicorn worker would be, with a temp crop store."""
     from ananacare import create_app, load_models
 
+    worker_memory()
     app = create_app({"CACHE_DIR": tempfile.mkdtemp(prefix="bench-crops-")})
     load_models(app)
     return app

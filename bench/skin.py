@@ -23,7 +23,7 @@ from ananacare.preprocess import PipelineSettings, validate_image
 from ananacare.preprocess.decode import decode_image
 from ananacare.preprocess.pipeline import cut_skin_crop
 from ananacare.skin import CONCERNS, pixels_per_mm
-from ananacare.skin.analysis import build_face, measure_concern
+from ananacare.skin.analysis import build_analysed_face, measure_concern
 from photos import encode, large_selfie, photo
 
 
@@ -48,9 +48,10 @@ def main():
         skin = validation.skin_crop
         points = validation.mesh.points * skin.width / validation.crop.width
         scale = pixels_per_mm(skin, points, registry, "iris")
-        face, _, _ = build_face(skin, points, scale["px_per_mm"])
+        face = build_analysed_face(skin, points, scale["px_per_mm"])[0]
         steps = {"scale (iris model, both eyes)": timed(lambda: pixels_per_mm(skin, points, registry, "iris"), n),
-                 "regions + skin mask + L*a*b*": timed(lambda: build_face(skin, points, scale["px_per_mm"]), n)}
+                 "regions + skin mask + L*a*b* (at 3 px/mm)":
+                     timed(lambda: build_analysed_face(skin, points, scale["px_per_mm"]), n)}
         for name in CONCERNS:
             steps[f"concern: {name}"] = timed(lambda name=name: measure_concern(name, face), n)
         image_id = client.post("/api/validate/image", data=data, content_type="image/jpeg").get_json()["image_id"]
@@ -79,7 +80,7 @@ def main():
     print_table(["step", "median ms"], [[name, f"{median_ms(times):.1f}"] for name, times in steps.items()])
     concerns = sum(median_ms(t) for name, t in steps.items() if name.startswith("concern:"))
     total = (concerns + median_ms(steps["scale (iris model, both eyes)"])
-             + median_ms(steps["regions + skin mask + L*a*b*"]))
+             + median_ms(steps["regions + skin mask + L*a*b* (at 3 px/mm)"]))
     print(f"all concerns: {concerns:.1f} ms; skin total (scale + mask + concerns): {total:.1f} ms")
     tiff, webp = encode_crop(crop), encode_skin(skin)
     print(f"bytes per entry: crop TIFF {len(tiff)}, skin crop lossless WebP {len(webp)} "
