@@ -188,10 +188,7 @@ def analyze_skin(image, points, scale=None, concerns=None, heatmaps=False, sourc
         tone_result = body["concerns"].get("tone") or measure_concern("tone", face)[0]
         if tone_result.get("available"):
             body["regions"] = tone_result["regions"]
-            every = np.concatenate([face.lab[face.on_grid(face.measured[n] & ~face.highlight)]
-                                    for n in tone_result["regions"]])
-            body["overall"] = {**tone.colour_summary(every), "evenness": tone_result["value"],
-                               "ita_corrected": tone_result["ita_corrected"],
+            body["overall"] = {**face.colour_overall, "ita_corrected": tone_result["ita_corrected"],
                                "ita_category": tone_result["ita_category"]}
     if heatmaps:
         return body, {name: _on_canvas(marks, face, image.size, zoom) for name, marks in maps.items()

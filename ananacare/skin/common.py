@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from ..preprocess.colour import SRGB_TO_LINEAR
-from .filters import gaussian_filter
+from .filters import bounding_box, gaussian_filter
 
 SEVERITY = ((75, "none"), (50, "mild"), (25, "moderate"))  # score >= bound: band; below all: severe
 
@@ -35,6 +35,7 @@ class Face:
     light: dict | None = None  # the white reference the eyes give (ananacare.skin.light.reference)
     detail: object = None  # Detail: the skin crop at full resolution, when the face is measured coarser
     median: float = 1.0  # the cube root of the linear green's median over the skin: `relative`'s 100 %
+    colour_overall: dict | None = None  # the measured skin's colour summary, set by the tone concern
 
     @property
     def source_px_per_mm(self):
@@ -115,11 +116,12 @@ def union(face, names):
 
 def window(face, names, pad_px):
     """Slices of the bounding box of the named measured regions, padded: where a concern works."""
-    ys, xs = np.nonzero(union(face, names))
-    if not len(ys):
+    box = bounding_box(union(face, names))
+    if box is None:
         return None
+    top, bottom, left, right = box
     pad = int(np.ceil(pad_px))
-    return (slice(max(0, ys.min() - pad), ys.max() + pad + 1), slice(max(0, xs.min() - pad), xs.max() + pad + 1))
+    return slice(max(0, top - pad), bottom + pad + 1), slice(max(0, left - pad), right + pad + 1)
 
 
 def score(value, best, worst):

@@ -83,6 +83,15 @@ def derivatives(values, sigma):
     return first_y, smooth_y, second_y, cross, _correlate(second_x, g, 0)[0]
 
 
+def bounding_box(mask):
+    """(top, bottom, left, right) of a 2-D mask's True pixels, bottom and right inclusive; None when it
+    has none (from its rows' and columns' any(): no list of every pixel)."""
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return None
+    return int(rows[0]), int(rows[-1]), int(columns[0]), int(columns[-1])
+
+
 def maximum_filter(values, size):
     """The maximum over each size x size window (size odd), as scipy.ndimage.maximum_filter."""
     if size % 2 == 0:

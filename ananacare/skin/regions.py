@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from ..preprocess.colour import MIN_SKIN_CHROMA
 from ..preprocess.face_measures import LEFT_EYE_RING, RIGHT_EYE_RING, eye_centres
+from .filters import bounding_box
 
 FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148,
              176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
@@ -192,11 +193,11 @@ def reference_region(masks):
 
 def band_below(region, depth=1.5):
     """The band under a region, as wide as it and `depth` times its height."""
-    ys, xs = np.nonzero(region)
+    box = bounding_box(region)
     band = np.zeros(region.shape, dtype=bool)
-    if len(ys):
-        top = ys.max() + 1
-        band[top:top + int(depth * (ys.max() - ys.min() + 1)), xs.min():xs.max() + 1] = True
+    if box is not None:
+        top, bottom, left, right = box
+        band[bottom + 1:bottom + 1 + int(depth * (bottom - top + 1)), left:right + 1] = True
     return band
 
 

@@ -125,17 +125,18 @@ def find(face):
     for level in np.unique(level_of):
         labels, count = label((dark >= CORE_LEVELS[level]) & face.skin)
         cores[level] = (labels, _component_stats(labels, count, dark, measured), np.zeros(count + 1, np.int32))
-    found, taken, centres = [], [], []  # taken: (level, component) of the cores seen; centres: the spots'
+    found, centres = [], []  # centres: the spots' (centre, radius)
+    taken = {level: set() for level in cores}  # the components of the cores seen, per level
 
     for index in np.argsort(-peak, kind="stable"):  # the darkest first: a core holds one spot
         level, y, x = level_of[index], py[index], px[index]
-        if any(cores[other][0][y, x] == component for other, component in taken):
+        if any(cores[other][0][y, x] in components for other, components in taken.items()):
             continue
         labels, (area, my, mx, elongation, on_skin), numbers = cores[level]
         component = int(labels[y, x])
         if component == 0:
             continue
-        taken.append((level, component))
+        taken[level].add(component)
         diameter = 2 * np.sqrt(area[component] / np.pi) / face.px_per_mm
         if not (DIAMETER_MM[0] <= diameter <= DIAMETER_MM[1] and elongation[component] <= MAX_ELONGATION
                 and on_skin[component] >= MIN_ON_SKIN):

@@ -68,10 +68,11 @@ def measure(face, heatmap=False):
     local = lightness - masked_blur(lightness, union, EVEN_SURROUND_MM * face.px_per_mm / face.step)
     every = face.lab[union]
     overall = colour_summary(every, local[union])
+    face.colour_overall = overall  # the skin result's overall colour (ananacare.skin.analysis)
     hue = math.degrees(math.atan2(overall["lab"][2], overall["lab"][1]))
-    means = {name: face.lab[mask].mean(axis=0) for name, mask in masks.items()}
-    delta_e = max((float(np.linalg.norm(means[a] - means[b])) for a in means for b in means), default=0.0)
     regions = {name: colour_summary(face.lab[mask], local[mask]) for name, mask in masks.items()}
+    means = {name: np.array(region["lab"]) for name, region in regions.items()}
+    delta_e = max((float(np.linalg.norm(means[a] - means[b])) for a in means for b in means), default=0.0)
     category = _category(face, union)
     body = result(METHOD, overall["evenness"], "L* spread about the local mean", best=2.0, worst=8.0, regions=regions,
                   minimum=MIN_PX_PER_MM, ita=overall["ita"], **category, hue_angle=round(hue, 2),

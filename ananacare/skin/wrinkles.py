@@ -50,10 +50,12 @@ def valley_response(relative, face):
         half_trace, root = (rxx + ryy) / 2, np.sqrt(((rxx - ryy) / 2) ** 2 + rxy ** 2)
         large, small = half_trace + root, half_trace - root
         line = (s * s * large) * (np.abs(small) < 0.5 * np.abs(large)) * (large > 0)
+        if kept is None:
+            best, kept = line, (*found, large)
+            continue
         stronger = line > best
-        best = np.where(stronger, line, best)
-        kept = (*found, large) if kept is None else tuple(np.where(stronger, new, old)
-                                                          for new, old in zip((*found, large), kept))
+        for old, new in zip((best, *kept), (line, *found, large)):
+            np.copyto(old, new, where=stronger)  # in place: no new arrays per scale
     gy, gx, ryy, rxy, rxx, large = kept
     across = 0.5 * np.arctan2(2 * rxy, rxx - ryy)  # the direction of L2's eigenvector: across the line
     ny, nx = np.sin(across), np.cos(across)
