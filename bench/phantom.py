@@ -19,7 +19,7 @@ from ananacare import service
 from ananacare.preprocess import validate_image
 from ananacare.skin import spots as spots_module
 from ananacare.skin import wrinkles as wrinkles_module
-from ananacare.skin.analysis import build_face
+from ananacare.skin.analysis import build_analysed_face
 from ananacare.skin.common import sigma_px, window
 from ananacare.preprocess.crop import CropGeometry, inside_photo
 
@@ -163,56 +163,77 @@ def run_service(data, registry, settings):
 
 @dataclass
 class Features:
-    """What the spots and wrinkles concerns found, in skin-crop pixels."""
+    """What the spots and wrinkles concerns found, in skin-crop pixels (the spot labels excepted: they
+    stay on the analysed face's grid, `zoom` of the skin crop's pixels)."""
 
-    face: object  # ananacare.skin.common.Face
-    spot_labels: np.ndarray  # candidate blobs (after opening), face-window pixels
+    face: object  # ananacare.skin.common.Face, as the service analyses it
+    spot_labels: np.ndarray  # candidate blobs, on the analysed face's arrays
     spot_centres: list  # (y, x, weight) of the spots counted, skin pixels; weight: the share it counts
     spots_measured: np.ndarray  # union of the spots concern's measured regions, skin pixels
-    line_weight: np.ndarray  # per pixel: the line length (px) the wrinkle concern counts there
+    line_weight: np.ndarray  # per pixel: the line length (skin px) the wrinkle concern counts there
     lines_measured: np.ndarray  # union of the wrinkle regions' measured masks, skin pixels
-    relief: object = None  # the spots' grid (ananacare.skin.common.Relief): spot_labels live on it
+    zoom: float = 1.0  # analysed-face pixels per skin-crop pixel
 
 
-def _to_skin_canvas(face, values, shape, dtype):
-    full = np.zeros(shape, dtype=dtype)
+def _to_skin(face, zoom, y, x):
+    """A position in the analysed face's arrays as skin-crop pixels."""
     y0, x0 = face.origin
-    full[y0:y0 + values.shape[0], x0:x0 + values.shape[1]] = values
-    return full
+    return (y + y0 + 0.5) / zoom - 0.5, (x + x0 + 0.5) / zoom - 0.5
+
+
+def _mask_on_skin(face, zoom, mask, shape):
+    """A mask on the analysed face's arrays, resampled (nearest) to the skin crop's pixels."""
+    y0, x0 = face.origin
+    rows = np.floor((np.arange(shape[0]) + 0.5) * zoom).astype(int) - y0
+    columns = np.floor((np.arange(shape[1]) + 0.5) * zoom).astype(int) - x0
+    ok_rows, ok_columns = (rows >= 0) & (rows < mask.shape[0]), (columns >= 0) & (columns < mask.shape[1])
+    out = np.zeros(shape, dtype=bool)
+    out[np.ix_(ok_rows, ok_columns)] = mask[np.ix_(rows[ok_rows], columns[ok_columns])]
+    return out
+
+
+def _length_on_skin(face, zoom, length, shape):
+    """Line length per analysed pixel (its px) put at the nearest skin-crop pixel, in skin px: sums
+    over an area of the skin crop keep the length the concern counted there."""
+    ys, xs = np.nonzero(length)
+    sy, sx = _to_skin(face, zoom, ys, xs)
+    sy = np.clip(np.round(sy).astype(int), 0, shape[0] - 1)
+    sx = np.clip(np.round(sx).astype(int), 0, shape[1] - 1)
+    out = np.zeros(shape, dtype=np.float32)
+    np.add.at(out, (sy, sx), length[ys, xs] / zoom)
+    return out
 
 
 def features(run):
     """The spots and line centres the service counted on this run (its own functions, same inputs)."""
     image = run.validation.image
     inside = inside_photo(run.validation.geometry, (image["width"], image["height"]), run.skin.width)
-    face, _, _ = build_face(run.skin, run.points, run.px_per_mm, inside)  # as the service builds it
+    face, _, _, zoom = build_analysed_face(run.skin, run.points, run.px_per_mm, inside)  # as the service does
     shape = (run.skin.height, run.skin.width)
     if face is None:
         empty = np.zeros(shape, dtype=bool)
-        return Features(None, np.zeros(shape, np.int32), [], empty, np.zeros(shape, np.int16), empty)
+        return Features(None, np.zeros(shape, np.int32), [], empty, np.zeros(shape, np.float32), empty)
     measured = spots_module.union(face, spots_module.REGIONS)
     found = spots_module.find(face)
-    y0, x0 = face.origin
-    kept = [(spot.y + y0, spot.x + x0, spot.weight) for spot in found.spots]  # a faint spot counts a share
-    weight = np.zeros(face.relative.shape, dtype=np.float32)
+    kept = [(*_to_skin(face, zoom, spot.y, spot.x), spot.weight) for spot in found.spots]  # a faint one: a share
+    length = np.zeros(face.relative.shape, dtype=np.float32)
     line_union = np.zeros(face.relative.shape, dtype=bool)
     box = window(face, wrinkles_module.REGIONS, 4 * sigma_px(face, wrinkles_module.SCALES_MM[-1]))
     if box is not None:
         response, centres_mask, step = wrinkles_module.valley_response(face.relative[box], face)
-        length = np.where(centres_mask, wrinkles_module.line_weight(response) * step, 0)  # pixels of length
+        counted = np.where(centres_mask, wrinkles_module.line_weight(response) * step, 0)  # pixels of length
         for name in wrinkles_module.REGIONS:
             if name in face.measured:
-                weight[box] += np.where(face.measured[name][box], length, 0).astype(np.float32)
+                length[box] += np.where(face.measured[name][box], counted, 0).astype(np.float32)
                 line_union |= face.measured[name]
-    return Features(face, found.labels, kept, _to_skin_canvas(face, measured, shape, bool),
-                    _to_skin_canvas(face, weight, shape, np.float32), _to_skin_canvas(face, line_union, shape, bool),
-                    found.relief)
+    return Features(face, found.labels, kept, _mask_on_skin(face, zoom, measured, shape),
+                    _length_on_skin(face, zoom, length, shape), _mask_on_skin(face, zoom, line_union, shape), zoom)
 
 
 def blob_facts(feats, label):
     """(diameter mm, elongation, share on measured skin) of one candidate blob, as spots._spots sees it."""
     ys, xs = np.nonzero(feats.spot_labels == label)
-    face = feats.relief.face  # the grid the spots were found on
+    face = feats.face  # the spots were found on its arrays
     area = len(ys)
     vyy, vxx, vxy = ys.var(), xs.var(), ((ys - ys.mean()) * (xs - xs.mean())).mean()
     root = np.sqrt(((vxx - vyy) / 2) ** 2 + vxy ** 2)
@@ -509,9 +530,9 @@ def judge_spot(spot, run, feats):
     if feats.face is None:
         return False, "too_faint", on_measured
     y0, x0 = feats.face.origin
-    zoom = feats.relief.zoom  # the labels are on the relief grid
+    zoom = feats.zoom  # the labels are on the analysed face's arrays
     radius = spot.diameter_mm / 2 * mm * zoom
-    ly, lx = (cy - y0 + 0.5) * zoom - 0.5, (cx - x0 + 0.5) * zoom - 0.5
+    ly, lx = (cy + 0.5) * zoom - 0.5 - y0, (cx + 0.5) * zoom - 0.5 - x0
     labels = feats.spot_labels
     ys0, ys1 = max(0, int(ly - radius)), min(labels.shape[0], int(ly + radius) + 1)
     xs0, xs1 = max(0, int(lx - radius)), min(labels.shape[1], int(lx + radius) + 1)

@@ -8,7 +8,6 @@ value is the measurement to compare between photos.
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
 from ..preprocess.colour import SRGB_TO_LINEAR
 from .filters import bounding_box, gaussian_filter
@@ -195,61 +194,3 @@ def relative_lightness(rgb, skin, median=None):
 def region_area_cm2(face, mask):
     """A mask's area in cm^2 on this face."""
     return float(mask.sum()) / (face.px_per_mm ** 2) / 100.0
-
-
-RELIEF_PX_PER_MM = 3.0  # the grid wrinkles and spots are measured on (finer photos are averaged down to it)
-
-
-@dataclass
-class Relief:
-    """A face's relief on a grid of at most RELIEF_PX_PER_MM (area-averaged): wrinkles and spots are
-    measured there, so their cost and their numbers do not depend on the photo's resolution beyond
-    what they resolve. `face` holds relative lightness, skin and measured regions on that grid."""
-
-    face: Face
-    zoom: float  # grid pixels per full-resolution pixel (<= 1)
-
-    def to_full(self, ys, xs):
-        """Grid positions (y, x) as positions in the full-resolution face arrays."""
-        return (np.asarray(ys) + 0.5) / self.zoom - 0.5, (np.asarray(xs) + 0.5) / self.zoom - 0.5
-
-    def marks_to_full(self, values):
-        """Grid marks (NaN where none) as full-resolution marks, each at its grid pixel's centre."""
-        full = np.full(self.shape_full, np.nan, dtype=np.float32)
-        ys, xs = np.nonzero(np.isfinite(values))
-        fy, fx = self.to_full(ys, xs)
-        fy = np.clip(np.round(fy).astype(int), 0, full.shape[0] - 1)
-        fx = np.clip(np.round(fx).astype(int), 0, full.shape[1] - 1)
-        full[fy, fx] = values[ys, xs]
-        return full
-
-    shape_full: tuple = (0, 0)
-
-
-def relief(face):
-    """The face's Relief (made once per face)."""
-    cached = getattr(face, "_relief", None)
-    if cached is not None:
-        return cached
-    zoom = min(1.0, RELIEF_PX_PER_MM / face.px_per_mm)
-    if zoom > 0.9:
-        made = Relief(face, 1.0, face.relative.shape)
-    else:
-        height, width = face.relative.shape
-        size = (max(1, round(width * zoom)), max(1, round(height * zoom)))
-
-        def shrink(values):
-            image = Image.fromarray(np.asarray(values, dtype=np.float32), mode="F")
-            return np.asarray(image.resize(size, Image.Resampling.BOX))
-
-        zoom = size[0] / width
-        owner = np.zeros(face.relative.shape, dtype=np.uint8)  # the measured regions are disjoint
-        for index, mask in enumerate(face.measured.values(), start=1):
-            owner[mask] = index
-        owner = np.asarray(Image.fromarray(owner, mode="L").resize(size, Image.Resampling.NEAREST))
-        measured = {name: owner == index for index, name in enumerate(face.measured, start=1)}
-        small = Face(None, shrink(face.relative), None, {}, shrink(face.skin) > 0.5, None, None, measured,
-                     face.px_per_mm * zoom)
-        made = Relief(small, zoom, face.relative.shape)
-    face._relief = made
-    return made

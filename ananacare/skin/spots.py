@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .common import masked_blur, region_area_cm2, relief, result, sigma_px, unavailable, union
+from .common import masked_blur, region_area_cm2, result, sigma_px, unavailable, union
 from .filters import gaussian_filter, label, maximum_filter
 from .heatmaps import Marks
 
@@ -44,7 +44,7 @@ REGIONS = ("forehead", "nose", "chin", "right_cheek", "left_cheek", "right_under
 
 @dataclass(frozen=True)
 class Spot:
-    """One spot: centre (y, x) in the face's full-resolution arrays, diameter in mm, peak darkness
+    """One spot: centre (y, x) in the face's arrays, diameter in mm, peak darkness
     (%), its weight in the raw value, the region that holds its centre, and its label in
     `Spots.labels`."""
 
@@ -59,12 +59,11 @@ class Spot:
 
 @dataclass(frozen=True)
 class Spots:
-    """What the spots concern found: every spot, the labelled blobs on the relief grid (for the
-    heatmap's outlines) and that grid (common.Relief)."""
+    """What the spots concern found: every spot, and the labelled blobs (the face's arrays; for the
+    heatmap's outlines)."""
 
     spots: list
     labels: np.ndarray
-    relief: object
 
 
 def darkness(face, skin):
@@ -103,14 +102,12 @@ def surround_share(inside, y, x, reach):
 
 
 def find(face):
-    """The spots on the face's measured regions (see the module's docstring), found on its relief grid.
+    """The spots on the face's measured regions (see the module's docstring).
 
     Each local maximum of darkness over SEED_CONTRAST (on skin) is a candidate; its core is the blob
     around it darker than half its peak (from the ladder of CORE_LEVELS, the nearest at or over
     half), labelled once per level: two spots beside a shadow keep a core each, and a core holds one
     spot (candidates are taken darkest first; one whose peak lies in a taken core is that spot's)."""
-    grid = relief(face)
-    face = grid.face
     dark = darkness(face, face.skin)
     measured = union(face, REGIONS)  # skin away from hair, brows and eyes (analysis's interior rim)
     inside = np.pad(measured, ((1, 0), (1, 0))).cumsum(0).cumsum(1)  # its integral image
@@ -118,7 +115,7 @@ def find(face):
     peaks = (dark >= SEED_CONTRAST) & (dark == maximum_filter(dark, window)) & face.skin
     py, px = np.nonzero(peaks)
     if not len(py):
-        return Spots([], np.zeros(dark.shape, dtype=np.int32), grid)
+        return Spots([], np.zeros(dark.shape, dtype=np.int32))
     peak = dark[py, px]
     level_of = np.minimum(np.searchsorted(CORE_LEVELS, np.maximum(0.5 * peak, LOW_CONTRAST)), len(CORE_LEVELS) - 1)
     cores = {}  # level -> (labels, their component stats)
@@ -153,15 +150,14 @@ def find(face):
         centres.append(((my[component], mx[component]), radius))
         numbers[component] = len(found) + 1
         weight = float(np.clip((peak[index] - SEED_CONTRAST) / (FULL_CONTRAST - SEED_CONTRAST), 0, 1))
-        full_y, full_x = grid.to_full(my[component], mx[component])
-        found.append(Spot(float(full_y), float(full_x), float(diameter), float(peak[index]), weight, region,
-                          len(found) + 1))
+        found.append(Spot(float(my[component]), float(mx[component]), float(diameter), float(peak[index]), weight,
+                          region, len(found) + 1))
     outlines = np.zeros(dark.shape, dtype=np.int32)
     for labels, _, numbers in cores.values():
         if numbers.any():
             mine = numbers[labels]
             outlines = np.where(mine > 0, mine, outlines)
-    return Spots(found, outlines, grid)
+    return Spots(found, outlines)
 
 
 def measure(face, heatmap=False):
@@ -170,27 +166,25 @@ def measure(face, heatmap=False):
     if not measured.any():
         return unavailable("no_region_measured"), None
     found = find(face)
-    grid = found.relief.face
     spot_mask = np.isin(found.labels, [spot.label for spot in found.spots])
     regions, total_weight, total_area = {}, 0.0, 0.0
     for name in REGIONS:
         if name not in face.measured:
             continue
-        mask = grid.measured[name]
+        mask = face.measured[name]
         mine = [spot for spot in found.spots if spot.region == name]
         weight = sum(spot.weight for spot in mine)
-        cm2 = region_area_cm2(grid, mask)
+        cm2 = region_area_cm2(face, mask)
         regions[name] = {"count": sum(spot.weight >= 0.5 for spot in mine),
                          "per_cm2": round(weight / max(cm2, 1e-6), 3),
                          "area_percent": round(100 * float((spot_mask & mask).sum()) / max(mask.sum(), 1), 3)}
         total_weight += weight
         total_area += cm2
     density = total_weight / max(total_area, 1e-6)
-    on_grid = union(grid, REGIONS)
     body = result(METHOD, density, "spots/cm2", best=0.0, worst=2.0, regions=regions, minimum=MIN_PX_PER_MM,
                   count=sum(spot.weight >= 0.5 for spot in found.spots),
-                  area_percent=round(100 * float((spot_mask & on_grid).sum()) / max(on_grid.sum(), 1), 3))
-    return body, (Marks(found.relief.marks_to_full(outlines(found)), "mark") if heatmap else None)
+                  area_percent=round(100 * float((spot_mask & measured).sum()) / max(measured.sum(), 1), 3))
+    return body, (Marks(outlines(found), "mark") if heatmap else None)
 
 
 def outlines(found):

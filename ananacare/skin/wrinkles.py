@@ -18,7 +18,7 @@ the skin's lightness), per region.
 """
 import numpy as np
 
-from .common import place, region_area_cm2, relief, result, sigma_px, unavailable, window
+from .common import place, region_area_cm2, result, sigma_px, unavailable, window
 from .filters import derivatives
 from .heatmaps import Marks
 
@@ -83,9 +83,7 @@ def line_weight(response):
 
 
 def measure(face, heatmap=False):
-    """The wrinkle concern on the face's relief grid (and, for the heatmap, the line centres it counted)."""
-    grid = relief(face)
-    face = grid.face
+    """The wrinkle concern (and, for the heatmap, the line centres it counted)."""
     box = window(face, REGIONS, 4 * sigma_px(face, SCALES_MM[-1]))
     if box is None:
         return unavailable("no_region_measured"), None
@@ -113,4 +111,4 @@ def measure(face, heatmap=False):
     density = length_mm / 10 / area
     body = result(METHOD, density, "cm/cm2", best=0.5, worst=6.0, regions=regions, minimum=MIN_PX_PER_MM,
                   depth_contrast=round(depth / depth_weight if depth_weight else 0.0, 3), depth_unit="% lightness")
-    return body, (Marks(grid.marks_to_full(place(face, box, response, counted)), "mark") if heatmap else None)
+    return body, (Marks(place(face, box, response, counted), "mark") if heatmap else None)
