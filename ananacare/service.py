@@ -125,15 +125,19 @@ def analyze_stored(image_id, tenant, models=None):
     registry = model_registry()
     if models is not None:
         models = check_requested_models(registry, models)
-    stored = load_crop(image_id, tenant)
+    timer = work_timer()
+    results, unavailable = on_stored(image_id, tenant, _analyse_stored, BudgetedRegistry(registry, timer.budget),
+                                     timer, models)
+    return {"image_id": image_id, "validation": None, "results": results, "unavailable": unavailable}
+
+
+def _analyse_stored(stored, registry, timer, models):
+    """_analysis on a stored crop, with the settings, angle, mesh and photo area it was stored with."""
     margin = stored.metadata["settings"]["margin"]
     angle = ((stored.metadata.get("validation") or {}).get("crop") or {}).get("angle_degrees", 0.0)
     mesh = Mesh.from_dict(stored.metadata["landmarks"]) if "landmarks" in stored.metadata else None
-    timer = work_timer()
-    results, unavailable = off_hub(_analysis, BudgetedRegistry(registry, timer.budget), timer, stored.image,
-                                   stored.skin, mesh, margin, models, angle,
-                                   _photo_area(stored.metadata.get("validation")))
-    return {"image_id": image_id, "validation": None, "results": results, "unavailable": unavailable}
+    return _analysis(registry, timer, stored.image, stored.skin, mesh, margin, models, angle,
+                     _photo_area(stored.metadata.get("validation")))
 
 
 def _analysis(registry, timer, crop, skin_crop, mesh, margin, models, angle, photo_area=None):
@@ -176,39 +180,67 @@ def skin_heatmap(image_id, tenant, concern):
     if concern not in CONCERNS:
         raise ApiError("unknown_concern", f"No skin concern {concern[:40]!r}; concerns: {', '.join(CONCERNS)}", 404,
                        {"concerns": list(CONCERNS)})
-    stored = load_crop(image_id, tenant)
+    timer = work_timer()
+    return on_stored(image_id, tenant, _heatmap, BudgetedRegistry(model_registry(), timer.budget), timer, concern)
+
+
+def _heatmap(stored, registry, timer, concern):
+    """(the heatmap image, the skin body, the stored crop) of one concern on a stored crop (off the hub)."""
     if "landmarks" not in stored.metadata:
         raise ApiError("no_landmarks", "This crop was stored without its landmarks; validate the photo again.", 422)
     mesh = Mesh.from_dict(stored.metadata["landmarks"])
-    timer = work_timer()
-    image, body = off_hub(_heatmap, BudgetedRegistry(model_registry(), timer.budget), timer, stored, mesh, concern)
-    return image, body, stored
-
-
-def _heatmap(registry, timer, stored, mesh, concern):
-    """(the heatmap image, the skin body) of one concern on a stored crop (off the hub)."""
     with timer.stage("skin"):
         body, maps = skin_results(stored.image, stored.skin, mesh, registry, [concern], heatmaps=True,
                                   photo_area=_photo_area(stored.metadata.get("validation")))
     result = body["concerns"].get(concern) or {"available": False, "reason": body.get("reason") or "no_skin_pixels"}
     with timer.stage("draw"):
-        return render_heatmap(stored.image, maps.get(concern), result, concern), body
+        return render_heatmap(stored.image, maps.get(concern), result, concern), body, stored
 
 
 _LOOKUP_RESULTS = {404: "miss", 422: "corrupt", 503: "error"}
 
 
-def load_crop(image_id, tenant):
-    """The tenant's stored crop by id, counted as a crop-store hit, miss, corrupt entry or error."""
-    store = crop_store()
+class _LookupFailed(Exception):
+    """A crop-store read's ApiError, raised on the pipeline thread and counted on the hub."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
+
+
+def on_stored(image_id, tenant, work, *args):
+    """work(stored, *args) on the worker's pipeline thread, the tenant's crop read there first: a
+    request waiting for the thread holds no decoded image (under overload, dozens wait), and the
+    read's decoding and sha256 check leave the hub free. The read is counted as a crop-store hit,
+    miss, corrupt entry or error."""
+    store, timer, read = crop_store(), current_timer(), []
     try:
-        with current_timer().stage("load"):
-            stored = store.get(image_id, tenant.namespace)
+        return off_hub(_read_then, store, image_id, tenant.namespace, timer, read, work, args)
+    except _LookupFailed as failed:
+        if failed.error.status in _LOOKUP_RESULTS:
+            metrics().crop_lookups.labels(store.backend, _LOOKUP_RESULTS[failed.error.status]).inc()
+        raise failed.error from None
+    finally:
+        if read:
+            metrics().crop_lookups.labels(store.backend, "hit").inc()
+
+
+def _read_then(store, image_id, namespace, timer, read, work, args):
+    try:
+        with timer.stage("load"):
+            stored = store.get(image_id, namespace)
     except ApiError as error:
-        if error.status in _LOOKUP_RESULTS:
-            metrics().crop_lookups.labels(store.backend, _LOOKUP_RESULTS[error.status]).inc()
-        raise
-    metrics().crop_lookups.labels(store.backend, "hit").inc()
+        raise _LookupFailed(error) from error
+    read.append(True)
+    return work(stored, *args)
+
+
+def load_crop(image_id, tenant):
+    """The tenant's stored crop by id (read on the pipeline thread; see on_stored)."""
+    return on_stored(image_id, tenant, _itself)
+
+
+def _itself(stored):
     return stored
 
 

@@ -100,3 +100,48 @@ def test_stored_landmarks_match_a_fresh_mesh_run_on_the_crop(client, app):
                      "face_landmarks")
     assert np.abs(kept.points[:, :2] - fresh.points[:, :2]).mean() < 1.5  # pixels of a 512 crop
     assert abs(kept.face_flag - fresh.face_flag) < 0.05
+
+
+class _WatchedPipelines:
+    """The app's pipeline pool, noting whether a call is running on it."""
+
+    def __init__(self, pool):
+        self.pool, self.running = pool, False
+
+    def run(self, function, *args):
+        def watched():
+            self.running = True
+            try:
+                return function(*args)
+            finally:
+                self.running = False
+        return self.pool.run(watched)
+
+
+@pytest.mark.parametrize("path", ["by-id", "heatmap", "png"])
+def test_stored_crops_are_read_on_the_pipeline_not_before_it(app, client, path):
+    # under overload dozens of requests wait for a worker's pipeline: a crop decoded before the wait
+    # is held through it (make load: a worker's RSS 172 -> 237 MB), so the read is part of the work
+    image_id = _validate(client)["image_id"]
+    extensions = app.extensions["ananacare"]
+    pipelines = extensions["pipelines"] = _WatchedPipelines(extensions["pipelines"])
+    store = extensions["crops"]
+    reads = []
+    original = store.get
+
+    def get(*args, **kwargs):
+        reads.append(pipelines.running)
+        return original(*args, **kwargs)
+    store.get = get
+    try:
+        if path == "by-id":
+            response = _by_id(client, {"image_id": image_id})
+        elif path == "heatmap":
+            response = client.get(f"/api/images/{image_id}/skin/spots.png")
+        else:
+            response = client.get(f"/api/images/{image_id}")
+    finally:
+        del store.get
+    assert response.status_code == 200 and reads == [True]
+    missing = _by_id(client, {"image_id": "0" * 32})
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "image_not_found"
