@@ -6,6 +6,7 @@ answering (`/healthz` while a photo is processed).
 
 Outside gevent (sync workers, the CLI, tests) everything runs inline or on a plain thread pool.
 """
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -53,15 +54,34 @@ def start_blocking(function, *args):
 class PipelinePool:
     """Where a worker runs its photo pipelines: one at a time (they hold the CPU; the worker's models
     have one interpreter each), on a real OS thread under gevent, inline otherwise. A request that
-    waits here is still within its work deadline."""
+    waits here is still within its work deadline.
+
+    `admitted()` bounds what waiting costs: a request that must read a stored crop (I/O on the hub:
+    a Redis client belongs to the hub's thread) reads it only once admitted, and at most `size + 1`
+    are admitted at once (one running, one ready), so dozens of requests queued under overload hold
+    no decoded images."""
 
     def __init__(self, size=1):
         self.size = size
         self._pool = None
         self._made = threading.Lock()
+        self._admission = threading.BoundedSemaphore(size + 1)  # gevent's, in a gevent worker
+        self.admitted_now = 0
+
+    @contextlib.contextmanager
+    def admitted(self):
+        """Hold one of the `size + 1` places for a request's read and its work."""
+        with self._admission:
+            self.admitted_now += 1
+            try:
+                yield
+            finally:
+                self.admitted_now -= 1
 
     def run(self, function, *args):
-        """`function(*args)` on the pipeline thread; its result, or what it raised."""
+        """`function(*args)` on the pipeline thread; its result, or what it raised (raised here, on
+        the caller's side: gevent's pool would also print every exception's traceback to stderr, and a
+        404 is not worth one)."""
         if not gevent_hub_active():
             return function(*args)
         if self._pool is None:
@@ -70,7 +90,18 @@ class PipelinePool:
                     from gevent.threadpool import ThreadPool
 
                     self._pool = ThreadPool(self.size)
-        return self._pool.apply(function, args)
+        ok, outcome = self._pool.apply(_outcome, (function, args))
+        if ok:
+            return outcome
+        raise outcome
+
+
+def _outcome(function, args):
+    """(True, result) or (False, the exception) of function(*args)."""
+    try:
+        return True, function(*args)
+    except Exception as error:  # handed to the caller, who raises it
+        return False, error
 
 
 def _original(module, name):

@@ -44,12 +44,8 @@ def work_timer():
     return timer
 
 
-def png_bytes(image):
-    """The image as PNG bytes (fast compression), encoded off the hub."""
-    return off_hub(_png, image)
-
-
 def _png(image):
+    """The image as PNG bytes (fast compression)."""
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
@@ -69,7 +65,7 @@ def validate_and_store(data, tenant, profile=None):
 def _validate_and_store(data, tenant, settings):
     validation, stored = _validate_and_start_storing(data, tenant, settings)
     if validation.crop is not None:
-        with current_timer().stage("store"):
+        with current_timer().stage("store", check=False):
             stored()
     return validation
 
@@ -114,7 +110,7 @@ def analyze_upload(data, tenant, models=None, profile=None):
         except Exception:
             log.warning("storing the crop failed beside a failed analysis", exc_info=True)
         raise
-    with current_timer().stage("store"):
+    with current_timer().stage("store", check=False):
         stored()
     return {"image_id": validation.image_id, "validation": validation.to_dict(), "results": results,
             "unavailable": unavailable}
@@ -176,7 +172,8 @@ def skin_results(crop, skin_crop, mesh, registry, concerns=None, heatmaps=False,
 
 
 def skin_heatmap(image_id, tenant, concern):
-    """A concern's heatmap drawn on the tenant's stored crop (PIL image, the crop's size)."""
+    """(PNG bytes, the concern's result, the stored crop): a concern's heatmap drawn on the tenant's
+    stored crop (the crop's size)."""
     if concern not in CONCERNS:
         raise ApiError("unknown_concern", f"No skin concern {concern[:40]!r}; concerns: {', '.join(CONCERNS)}", 404,
                        {"concerns": list(CONCERNS)})
@@ -185,7 +182,8 @@ def skin_heatmap(image_id, tenant, concern):
 
 
 def _heatmap(stored, registry, timer, concern):
-    """(the heatmap image, the skin body, the stored crop) of one concern on a stored crop (off the hub)."""
+    """(the heatmap as PNG bytes, the concern's result, the stored crop) of one concern on a stored
+    crop (off the hub)."""
     if "landmarks" not in stored.metadata:
         raise ApiError("no_landmarks", "This crop was stored without its landmarks; validate the photo again.", 422)
     mesh = Mesh.from_dict(stored.metadata["landmarks"])
@@ -194,54 +192,44 @@ def _heatmap(stored, registry, timer, concern):
                                   photo_area=_photo_area(stored.metadata.get("validation")))
     result = body["concerns"].get(concern) or {"available": False, "reason": body.get("reason") or "no_skin_pixels"}
     with timer.stage("draw"):
-        return render_heatmap(stored.image, maps.get(concern), result, concern), body, stored
+        return _png(render_heatmap(stored.image, maps.get(concern), result, concern)), result, stored
 
 
 _LOOKUP_RESULTS = {404: "miss", 422: "corrupt", 503: "error"}
 
 
-class _LookupFailed(Exception):
-    """A crop-store read's ApiError, raised on the pipeline thread and counted on the hub."""
-
-    def __init__(self, error):
-        super().__init__(error)
-        self.error = error
-
-
 def on_stored(image_id, tenant, work, *args):
-    """work(stored, *args) on the worker's pipeline thread, the tenant's crop read there first: a
-    request waiting for the thread holds no decoded image (under overload, dozens wait), and the
-    read's decoding and sha256 check leave the hub free. The read is counted as a crop-store hit,
-    miss, corrupt entry or error."""
-    store, timer, read = crop_store(), current_timer(), []
-    try:
-        return off_hub(_read_then, store, image_id, tenant.namespace, timer, read, work, args)
-    except _LookupFailed as failed:
-        if failed.error.status in _LOOKUP_RESULTS:
-            metrics().crop_lookups.labels(store.backend, _LOOKUP_RESULTS[failed.error.status]).inc()
-        raise failed.error from None
-    finally:
-        if read:
-            metrics().crop_lookups.labels(store.backend, "hit").inc()
-
-
-def _read_then(store, image_id, namespace, timer, read, work, args):
-    try:
-        with timer.stage("load"):
-            stored = store.get(image_id, namespace)
-    except ApiError as error:
-        raise _LookupFailed(error) from error
-    read.append(True)
-    return work(stored, *args)
+    """work(stored, *args) on the worker's pipeline thread, for the tenant's crop read just before
+    (on the hub: a Redis client belongs to its thread) once the pipeline admits the request: a
+    request waiting for it holds no decoded image (under overload, dozens wait). The read is counted
+    as a crop-store hit, miss, corrupt entry or error."""
+    with current_app.extensions["ananacare"]["pipelines"].admitted():
+        stored = load_crop(image_id, tenant)
+        return off_hub(work, stored, *args)
 
 
 def load_crop(image_id, tenant):
-    """The tenant's stored crop by id (read on the pipeline thread; see on_stored)."""
-    return on_stored(image_id, tenant, _itself)
-
-
-def _itself(stored):
+    """The tenant's stored crop by id, counted as a crop-store hit, miss, corrupt entry or error."""
+    store = crop_store()
+    try:
+        with current_timer().stage("load"):
+            stored = store.get(image_id, tenant.namespace)
+    except ApiError as error:
+        if error.status in _LOOKUP_RESULTS:
+            metrics().crop_lookups.labels(store.backend, _LOOKUP_RESULTS[error.status]).inc()
+        raise
+    metrics().crop_lookups.labels(store.backend, "hit").inc()
     return stored
+
+
+def stored_png(image_id, tenant, draw=None):
+    """(PNG bytes, the stored crop): the tenant's crop, or what `draw(stored)` makes of it, encoded on
+    the pipeline thread (see on_stored)."""
+    return on_stored(image_id, tenant, _drawn_png, draw)
+
+
+def _drawn_png(stored, draw):
+    return _png(draw(stored) if draw else stored.image), stored
 
 
 def delete_crop(image_id, tenant):

@@ -361,13 +361,16 @@ def structure(data):
 FACE_BOX = (120, 10, 340, 230)  # the astronaut's face (with hair and collar) in skimage's 512 px photo
 
 
+def _astronaut(side):
+    """skimage's astronaut photo at `side` px."""
+    image = photo("astronaut")
+    return image if side == image.width else image.resize((side, side), Image.Resampling.LANCZOS)
+
+
 @lru_cache(maxsize=None)
 def selfie_jpeg(side=512, quality=92):
     """A normal selfie: skimage's astronaut as a `side` px JPEG (the reference for ratios)."""
-    image = photo("astronaut")
-    if side != image.width:
-        image = image.resize((side, side), Image.Resampling.LANCZOS)
-    return encode(image, "JPEG", quality=quality)
+    return encode(_astronaut(side), "JPEG", quality=quality)
 
 
 @lru_cache(maxsize=None)
@@ -379,19 +382,13 @@ def selfie_1mp_jpeg(megapixels=1.0, quality=90):
 @lru_cache(maxsize=None)
 def selfie_png(side=512):
     """The astronaut selfie as a PNG (base of the PNG floods)."""
-    image = photo("astronaut")
-    if side != image.width:
-        image = image.resize((side, side), Image.Resampling.LANCZOS)
-    return encode(image, "PNG")
+    return encode(_astronaut(side), "PNG")
 
 
 @lru_cache(maxsize=None)
 def selfie_webp(side=512, quality=90):
     """The astronaut selfie as a lossy WebP (simple format: one VP8 chunk)."""
-    image = photo("astronaut")
-    if side != image.width:
-        image = image.resize((side, side), Image.Resampling.LANCZOS)
-    return encode(image, "WEBP", quality=quality)
+    return encode(_astronaut(side), "WEBP", quality=quality)
 
 
 # ---------------------------------------------------------------------------------------------

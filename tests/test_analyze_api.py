@@ -102,46 +102,27 @@ def test_stored_landmarks_match_a_fresh_mesh_run_on_the_crop(client, app):
     assert abs(kept.face_flag - fresh.face_flag) < 0.05
 
 
-class _WatchedPipelines:
-    """The app's pipeline pool, noting whether a call is running on it."""
-
-    def __init__(self, pool):
-        self.pool, self.running = pool, False
-
-    def run(self, function, *args):
-        def watched():
-            self.running = True
-            try:
-                return function(*args)
-            finally:
-                self.running = False
-        return self.pool.run(watched)
-
-
-@pytest.mark.parametrize("path", ["by-id", "heatmap", "png"])
-def test_stored_crops_are_read_on_the_pipeline_not_before_it(app, client, path):
+@pytest.mark.parametrize("path", ["by-id", "heatmap", "png", "overlay"])
+def test_stored_crops_are_read_only_once_the_pipeline_admits_the_request(app, client, path):
     # under overload dozens of requests wait for a worker's pipeline: a crop decoded before the wait
-    # is held through it (make load: a worker's RSS 172 -> 237 MB), so the read is part of the work
+    # is held through it (make load: a worker's RSS 172 -> 237 MB), so the read waits for admission
     image_id = _validate(client)["image_id"]
-    extensions = app.extensions["ananacare"]
-    pipelines = extensions["pipelines"] = _WatchedPipelines(extensions["pipelines"])
-    store = extensions["crops"]
+    pipelines, store = app.extensions["ananacare"]["pipelines"], app.extensions["ananacare"]["crops"]
     reads = []
     original = store.get
 
     def get(*args, **kwargs):
-        reads.append(pipelines.running)
+        reads.append(pipelines.admitted_now)
         return original(*args, **kwargs)
     store.get = get
     try:
-        if path == "by-id":
-            response = _by_id(client, {"image_id": image_id})
-        elif path == "heatmap":
-            response = client.get(f"/api/images/{image_id}/skin/spots.png")
-        else:
-            response = client.get(f"/api/images/{image_id}")
+        response = {"by-id": lambda: _by_id(client, {"image_id": image_id}),
+                    "heatmap": lambda: client.get(f"/api/images/{image_id}/skin/spots.png"),
+                    "png": lambda: client.get(f"/api/images/{image_id}"),
+                    "overlay": lambda: client.get(f"/api/images/{image_id}/overlay.png")}[path]()
     finally:
         del store.get
-    assert response.status_code == 200 and reads == [True]
+    assert response.status_code == 200 and reads == [1] and pipelines.admitted_now == 0
     missing = _by_id(client, {"image_id": "0" * 32})
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "image_not_found"
+    assert pipelines.admitted_now == 0  # a refused read gives its place back

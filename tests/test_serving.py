@@ -1,5 +1,6 @@
 """Production serving on real gunicorn (2 workers, loopback): both crop stores, metrics, timm."""
 import json
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -57,6 +58,31 @@ def test_100_uploads_then_100_by_id_over_two_workers(tmp_path, backend, request)
     assert len(_request_pids(log, "/api/validate/image")) == 2
     assert len(_request_pids(log, "/api/analyze/by-id")) == 2
     assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.parametrize("backend", ["filesystem", "redis"])
+def test_uploads_reads_and_heatmaps_interleaved_in_one_worker(tmp_path, backend, request):
+    # the store's client belongs to the hub's thread: a read on the pipeline thread, then a write on
+    # the hub (or the other way round) must both work, request after request, in one worker
+    env = {}
+    if backend == "redis":
+        server = request.getfixturevalue("redis_server")
+        server.flush()
+        env["ANANACARE_CACHE_URL"] = server.url
+    statuses = []
+    with gunicorn(tmp_path, workers=1, env=env) as base:
+        for data in _variants(6):
+            status, body, _ = call(base, "/api/validate/image", data, "image/jpeg")
+            statuses.append(status)
+            image_id = body["image_id"]
+            statuses.append(call(base, "/api/analyze/by-id", json.dumps({"image_id": image_id}).encode(),
+                                 "application/json")[0])
+            with urllib.request.urlopen(f"{base}/api/images/{image_id}/skin/redness.png", timeout=30) as png:
+                statuses.append(png.status if png.read(8) == b"\x89PNG\r\n\x1a\n" else "not a PNG")
+            statuses.append(call(base, "/api/analyze/by-id", json.dumps({"image_id": "0" * 32}).encode(),
+                                 "application/json")[0])
+    assert statuses == [200, 200, 200, 404] * 6
+    assert "Traceback" not in (tmp_path / "gunicorn.log").read_text()  # a 404 prints no traceback
 
 
 def test_timm_model_under_gunicorn_no_hang_identical_answers(tmp_path, skin_timm, write_spec):
