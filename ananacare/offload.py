@@ -56,10 +56,10 @@ class PipelinePool:
     have one interpreter each), on a real OS thread under gevent, inline otherwise. A request that
     waits here is still within its work deadline.
 
-    `admitted()` bounds what waiting costs: a request that must read a stored crop (I/O on the hub:
-    a Redis client belongs to the hub's thread) reads it only once admitted, and at most `size + 1`
-    are admitted at once (one running, one ready), so dozens of requests queued under overload hold
-    no decoded images."""
+    `admitted()` bounds what waiting costs: at most `size + 1` requests are admitted at once (one
+    running, one ready), in the order they asked; a request reads its stored crop (I/O on the hub: a
+    Redis client belongs to the hub's thread) only once admitted, so dozens of requests queued under
+    overload hold no decoded images."""
 
     def __init__(self, size=1):
         self.size = size

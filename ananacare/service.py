@@ -59,11 +59,21 @@ def off_hub(function, *args):
 
 def validate_and_store(data, tenant, profile=None):
     """Run the validate pipeline on a photo's bytes and store the crop when a face was found."""
-    return _validate_and_store(data, tenant, pipeline_settings(profile))
+    settings = pipeline_settings(profile)
+    timer = work_timer()  # the wait for a place counts towards the work deadline
+    with admitted():
+        return _validate_and_store(data, tenant, settings, timer)
 
 
-def _validate_and_store(data, tenant, settings):
-    validation, stored = _validate_and_start_storing(data, tenant, settings)
+def admitted():
+    """One of the worker pipeline's places for a request's work (ananacare.offload.PipelinePool):
+    every request that runs photo work takes one, in the order they came, so validates and reads
+    of stored crops wait in one queue, and a waiting request holds no decoded image."""
+    return current_app.extensions["ananacare"]["pipelines"].admitted()
+
+
+def _validate_and_store(data, tenant, settings, timer=None):
+    validation, stored = _validate_and_start_storing(data, tenant, settings, timer)
     if validation.crop is not None:
         with current_timer().stage("store", check=False):
             stored()
@@ -96,6 +106,11 @@ def analyze_upload(data, tenant, models=None, profile=None):
         models = check_requested_models(registry, models)
     settings = pipeline_settings(profile)
     timer = work_timer()
+    with admitted():
+        return _analyze_upload(data, tenant, models, registry, settings, timer)
+
+
+def _analyze_upload(data, tenant, models, registry, settings, timer):
     validation, stored = _validate_and_start_storing(data, tenant, settings, timer)
     if validation.crop is None:
         raise ApiError("no_face_detected", "No face was found in the photo.", 422,
@@ -203,7 +218,7 @@ def on_stored(image_id, tenant, work, *args):
     (on the hub: a Redis client belongs to its thread) once the pipeline admits the request: a
     request waiting for it holds no decoded image (under overload, dozens wait). The read is counted
     as a crop-store hit, miss, corrupt entry or error."""
-    with current_app.extensions["ananacare"]["pipelines"].admitted():
+    with admitted():
         stored = load_crop(image_id, tenant)
         return off_hub(work, stored, *args)
 
