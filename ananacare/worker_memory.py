@@ -1,8 +1,9 @@
 """glibc malloc tuned for a worker's photo work (gunicorn's post_fork; the in-process benches too).
 
-One arena: the work runs on a pipeline thread (ananacare.offload), and glibc would give that thread
-an arena of its own, whose freed pages a decode of the next photo cannot reuse from the main one
-(measured: the heaviest upload's peak 372 -> 401 MB without this).
+One arena: a worker's photo work runs on threads beside the hub's (the pipeline thread, the
+encoding pool, a background decode: ananacare.offload), and glibc would give each an arena of its
+own, whose freed pages the next photo's work on another thread cannot reuse (measured: the
+heaviest upload's peak 372 -> 401 MB without this).
 
 Left at glibc's defaults, on measurement: a fixed mmap threshold of 32 MiB with 128 MiB of freed
 heap kept made by-id 3-7 % faster on real gunicorn, but a worker then kept up to that much between

@@ -120,7 +120,6 @@ def build_face(image, points, px_per_mm, inside=None):
     # of a brow or a beard pass the colour test pixel by pixel but not as a neighbourhood
     interior = _upsample(gaussian_filter(skin_g.astype(np.float32), INTERIOR_MM * px_per_mm / step) >= INTERIOR_SHARE,
                          rgb.shape, step)
-    lightness = _upsample(lab[..., 0], rgb.shape, step)  # for heatmaps: relief uses `relative`
     union = np.logical_or.reduce(list(masks.values()))
     median = green_median(rgb, union & skin if (union & skin).any() else union)
     relative = relative_lightness(rgb, None, median)
@@ -140,7 +139,7 @@ def build_face(image, points, px_per_mm, inside=None):
             entry["measured"] = True
             measured[name] = kept
         coverage[name] = entry
-    face = Face(lightness, relative, lab if chroma >= MIN_SKIN_CHROMA else None, masks, skin, highlight, dark,
+    face = Face(relative, lab if chroma >= MIN_SKIN_CHROMA else None, masks, skin, highlight, dark,
                 measured, float(px_per_mm), (int(y0), int(x0)), step, small, light.reference(rgb, local, skin_chroma),
                 median=median)
     return face, chroma, coverage
@@ -161,7 +160,8 @@ def measure_concern(name, face, heatmap=False, source_resolution=True):
 
 def analyze_skin(image, points, scale=None, concerns=None, heatmaps=False, source_resolution=True,
                  registry=None, iris_name=None, inside=None):
-    """The skin result (and {concern: heatmap} in the image's pixels when `heatmaps`).
+    """The skin result (and, when `heatmaps`, {concern: Marks} on a canvas covering the image at the
+    resolution it was measured at; rendering scales it to the crop).
 
     `points` are the mesh in the image's pixels; `scale` the px/mm dict (measured here when None);
     `inside` the image's pixels that come from the photo (None: all of them).

@@ -19,7 +19,6 @@ SEVERITY = ((75, "none"), (50, "mild"), (25, "moderate"))  # score >= bound: ban
 class Face:
     """The pixels and facts every concern reads (built once per analysis)."""
 
-    lightness: np.ndarray  # L* per pixel (from every second pixel, repeated: for heatmaps)
     relative: np.ndarray  # green-channel lightness, % of its median over skin (see relative_lightness)
     lab: np.ndarray | None  # L*a*b* on every `step`-th pixel (colour concerns); None for a grey photo
     masks: dict  # region -> boolean mask (geometry minus features), full resolution

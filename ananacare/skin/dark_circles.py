@@ -1,9 +1,9 @@
 """Dark circles: how much darker the skin under the eyes is than the cheeks, and of what hue.
 
-delta L* = median L* (cheek skin) - median L* (under-eye skin), per side; positive is darker under
-the eye. The cheek skin is the band just beneath the under-eye region (as wide, 1.5 times as tall).
+delta L* = cheek lightness - under-eye lightness, per side (below); positive is darker under the
+eye. The cheek skin is the band just beneath the under-eye region (as wide, 1.5 times as tall).
 The lightness difference is taken on the relief channel (cube root of linear green over its median,
-from which a global exposure change divides out) at full resolution, as the difference of the two
+from which a global exposure change divides out) at the analysed resolution, as the difference of the two
 regions' means over their middle 80 % (deaf to highlights, lashes and moles at either end), and
 expressed in L* at the cheek's lightness (L* + 16 = 116 cbrt(Y)): re-captures of one face move it
 far less than differences of L* medians on the colour grid do.
@@ -19,7 +19,7 @@ from .common import result, unavailable
 from .regions import band_below
 from .heatmaps import Marks
 
-METHOD = "under_eye_vs_cheek_delta_L* (CIE L*a*b*, medians)"
+METHOD = "under_eye_vs_cheek_delta_L* (relief channel, trimmed means, in L*)"
 MIN_PX_PER_MM = 0.5
 REFERENCE_DEPTH = 1.5
 

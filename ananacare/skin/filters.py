@@ -74,7 +74,8 @@ def _derivative_kernels(sigma, truncate=3.5):
 def derivatives(values, sigma):
     """(d/dy, d/dx, d2/dy2, d2/dxdy, d2/dx2) of the Gaussian-smoothed values, by Gaussian derivative
     kernels (exact to the sampling: equally strong along the axes and the diagonals, unlike
-    differences of differences); as scipy.ndimage.gaussian_filter(values, sigma, order=...)."""
+    differences of differences); like scipy.ndimage.gaussian_filter(values, sigma, order=...), with
+    kernels truncated at 3.5 sigma and normalised to be exact on polynomials up to the second order."""
     values = np.asarray(values, dtype=np.float32)
     g, first, second = (taps[::-1].copy() for taps in _derivative_kernels(sigma))  # correlation
     smooth_x, first_x, second_x = _correlate(values, np.stack([g, first, second], axis=1), 1)

@@ -21,7 +21,7 @@ SCALES = {
     "wrinkles": (1.2, 4.0, "line depth, % of skin lightness"),
     "pores": (1.0, 4.0, "pit depth, % of skin lightness"),
     "texture": (1.0, 4.0, "relief, % of skin lightness"),
-    "redness": (4.0, 12.0, "a* over the face's median"),
+    "redness": (4.0, 12.0, "a* over the forehead and chin"),
     "dark_circles": (1.0, 12.0, "L* darker than the cheeks"),
     "shine": (1.0, 5.0, "% of the T-zone shining"),
     "tone": (2.0, 8.0, "L* about its local mean"),
@@ -48,7 +48,8 @@ class Marks:
 
 
 def colours(values, concern):
-    """(RGB, alpha) arrays for values on the concern's fixed scale."""
+    """(RGB, calm) for values on the concern's fixed scale: calm (at or under the scale's low end)
+    is drawn teal, the rest yellow to red."""
     low, high, _ = SCALES[concern]
     strength = np.clip((values - low) / max(high - low, 1e-6), 0, 1)
     warm = YELLOW + strength[..., None] * (RED - YELLOW)

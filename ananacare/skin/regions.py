@@ -25,12 +25,11 @@ RIGHT_BROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
 LEFT_BROW = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
 RIGHT_LOWER_LID = (33, 7, 163, 144, 145, 153, 154, 155, 133)
 LEFT_LOWER_LID = (263, 249, 390, 373, 374, 380, 381, 382, 362)
-NASION, NOSE_TIP, SUBNASALE, UPPER_LIP_TOP = 168, 1, 2, 0
+NASION, SUBNASALE, UPPER_LIP_TOP = 168, 2, 0
 RIGHT_ALA, LEFT_ALA = 129, 358
 RIGHT_MOUTH, LEFT_MOUTH = 61, 291
 BELOW_LIP, CHIN = 17, 152
 RIGHT_OUTER_EYE, LEFT_OUTER_EYE = 33, 263
-RIGHT_INNER_EYE, LEFT_INNER_EYE = 133, 362
 
 MIN_COVERAGE = 0.2  # share of a region's pixels that must be skin for it to be measured (what is, is)
 DARK_SIGMAS, DARK_MIN = 3.0, 12.0  # L* this far under the skin's (robust sigmas, at least): not skin
@@ -83,7 +82,7 @@ def region_polygons(points):
     def brow_y(x):
         return brow_r + (brow_l - brow_r) * (x - xy[105][0]) / max(xy[334][0] - xy[105][0], 1e-6)
 
-    def under_eye(lid, outer, inner, outward):
+    def under_eye(lid, outward):
         top = xy[list(lid)] + (0.0, 0.05 * ied)
         top = np.vstack([top[:1] + (outward * 0.06 * ied, 0.0), top, top[-1:] - (outward * 0.02 * ied, 0.0)])
         return np.vstack([top, top[::-1] + (0.0, 0.24 * ied)])
@@ -111,8 +110,8 @@ def region_polygons(points):
                               (left_x, brow_y(left_x))]),
         "right_crows_feet": crows_feet(RIGHT_OUTER_EYE, -1),
         "left_crows_feet": crows_feet(LEFT_OUTER_EYE, 1),
-        "right_under_eye": under_eye(RIGHT_LOWER_LID, RIGHT_OUTER_EYE, RIGHT_INNER_EYE, -1),
-        "left_under_eye": under_eye(LEFT_LOWER_LID, LEFT_OUTER_EYE, LEFT_INNER_EYE, 1),
+        "right_under_eye": under_eye(RIGHT_LOWER_LID, -1),
+        "left_under_eye": under_eye(LEFT_LOWER_LID, 1),
         "nose": np.array([(xy[NASION][0] - nose_half, nose_top), (xy[NASION][0] + nose_half, nose_top),
                           xy[LEFT_ALA] + (0.05 * ied, 0.0), xy[SUBNASALE], xy[RIGHT_ALA] - (0.05 * ied, 0.0)]),
         "right_nasolabial": nasolabial(RIGHT_ALA, RIGHT_MOUTH, -1),

@@ -1,8 +1,9 @@
 """Shine: specular highlight share in the T-zone against the cheeks.
 
-A specular reflection is brighter than the face's skin (L* above its median by more than 2.5
-robust sigmas, at least 8) and paler (chroma under 70 % of the skin's: the light's colour): the
-same test that takes highlights out of the colour measures (regions.classify_skin). Oily skin
+A specular reflection is brighter than the face's skin (L* above the skin's local lightness by
+more than 2.5 robust sigmas, the sigma capped at 5, and at least 8) and paler (chroma under 70 %
+of the skin's: the light's colour): the same test that takes highlights out of the colour measures
+(regions.classify_skin). Oily skin
 shines first on the T-zone (forehead, nose, chin). Raw value: highlight share of the T-zone (%);
 also the cheeks' share and the T-zone over cheek ratio. Runs on a grey photo too, where there is
 no chroma to test: brightness alone then decides.
@@ -13,7 +14,7 @@ from .common import result, unavailable
 from .heatmaps import Marks
 from .regions import CHEEKS, T_ZONE
 
-METHOD = "specular_highlight_share (L* > skin median + max(2.5 sigma, 8), C* < 0.7 skin C*)"
+METHOD = "specular_highlight_share (L* > local skin L* + max(2.5 min(sigma, 5), 8), C* < 0.7 skin C*)"
 MIN_PX_PER_MM = 0.5
 
 

@@ -73,7 +73,7 @@ def darkness(face, skin):
     return surround - smooth
 
 
-def _component_stats(labels, count, weights_dark, skin):
+def _component_stats(labels, count, skin):
     """Per component of a labelling: pixel count, centre, second moments and share on skin."""
     where = np.flatnonzero(labels)
     owner = labels.ravel()[where]
@@ -121,7 +121,7 @@ def find(face):
     cores = {}  # level -> (labels, their component stats)
     for level in np.unique(level_of):
         labels, count = label((dark >= CORE_LEVELS[level]) & face.skin)
-        cores[level] = (labels, _component_stats(labels, count, dark, measured), np.zeros(count + 1, np.int32))
+        cores[level] = (labels, _component_stats(labels, count, measured), np.zeros(count + 1, np.int32))
     found, centres = [], []  # centres: the spots' (centre, radius)
     taken = {level: set() for level in cores}  # the components of the cores seen, per level
 
@@ -166,7 +166,7 @@ def measure(face, heatmap=False):
     if not measured.any():
         return unavailable("no_region_measured"), None
     found = find(face)
-    spot_mask = np.isin(found.labels, [spot.label for spot in found.spots])
+    spot_mask = found.labels > 0  # the labels kept are the spots'
     regions, total_weight, total_area = {}, 0.0, 0.0
     for name in REGIONS:
         if name not in face.measured:

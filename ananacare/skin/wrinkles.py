@@ -5,9 +5,9 @@ along it near zero. At each scale s (0.25, 0.4, 0.6 mm; at least MIN_SIGMA_PX) t
 relative lightness is taken by Gaussian derivative kernels (equally strong along the axes and the
 diagonals); a pixel is on a line where the larger eigenvalue L2, scale-normalised (s^2 L2,
 Lindeberg 1998), is large and the smaller one is under half of it (a line, not a blob: the valley
-test of Frangi et al. 1998). Line centres are the pixels whose response is a maximum across the
-line (non-maximum suppression with the neighbours interpolated at one pixel across, so a line is
-one pixel thick at any angle).
+test of Frangi et al. 1998). Line centres: in each column (a line nearer horizontal) or row
+(nearer vertical), the one pixel nearest the valley's floor, located by a Taylor step across the
+line (valley_response), so a line is one centre thick at any angle.
 
 Length is measured the same at any angle: a centre pixel stands for the step along the line it
 makes, 1 / max(|cos|, |sin|) of the line's direction (1 along the axes, sqrt 2 on a diagonal).
