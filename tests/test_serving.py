@@ -29,13 +29,18 @@ def _request_pids(log_path, path):
     return pids
 
 
+def _store_env(backend, request):
+    """The server's environment for a crop store backend (a fresh Redis for "redis")."""
+    if backend != "redis":
+        return {}
+    server = request.getfixturevalue("redis_server")
+    server.flush()
+    return {"ANANACARE_CACHE_URL": server.url}
+
+
 @pytest.mark.parametrize("backend", ["filesystem", "redis"])
 def test_100_uploads_then_100_by_id_over_two_workers(tmp_path, backend, request):
-    env = {}
-    if backend == "redis":
-        server = request.getfixturevalue("redis_server")
-        server.flush()
-        env["ANANACARE_CACHE_URL"] = server.url
+    env = _store_env(backend, request)
     uploads = _variants(UPLOADS)
     with gunicorn(tmp_path, workers=2, env=env) as base:
         with ThreadPoolExecutor(4) as pool:
@@ -64,11 +69,7 @@ def test_100_uploads_then_100_by_id_over_two_workers(tmp_path, backend, request)
 def test_uploads_reads_and_heatmaps_interleaved_in_one_worker(tmp_path, backend, request):
     # the store's client belongs to the hub's thread: a read on the pipeline thread, then a write on
     # the hub (or the other way round) must both work, request after request, in one worker
-    env = {}
-    if backend == "redis":
-        server = request.getfixturevalue("redis_server")
-        server.flush()
-        env["ANANACARE_CACHE_URL"] = server.url
+    env = _store_env(backend, request)
     statuses = []
     with gunicorn(tmp_path, workers=1, env=env) as base:
         for data in _variants(6):
