@@ -34,7 +34,6 @@ class WorkBudget:
         self._deadline = clock() + seconds if seconds else None
         self._searching = False
         self.search_runs = 0
-        self.runs = 0
 
     def check(self, stage):
         """Raise WorkTimeout when the deadline has passed (`stage`: what would run next)."""
@@ -44,7 +43,6 @@ class WorkBudget:
     def spend(self, model):
         """Charge one model run: the deadline is checked, and within the search, its run budget."""
         self.check(f"model {model}")
-        self.runs += 1
         if self._searching:
             self.search_runs += 1
             if self.max_search_runs and self.search_runs > self.max_search_runs:

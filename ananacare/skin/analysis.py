@@ -14,7 +14,7 @@ from .common import Detail, Face, colour_step, green_median, masked_blur, relati
 from .filters import binary_fill_holes, binary_opening, gaussian_filter, label
 from .heatmaps import Marks
 from .regions import (MIN_COVERAGE, classify_skin, coverage_reason, face_outline, local_reference, oval_mask,
-                      region_masks, skin_reference)
+                      pixel_colour, region_masks, skin_reference)
 from ..preprocess.scale import pixels_per_mm
 
 # name -> (module, needs source resolution, needs colour). Each module has MIN_PX_PER_MM and
@@ -106,12 +106,13 @@ def build_face(image, points, px_per_mm, inside=None):
     small = rgb[::step, ::step]
     lab = srgb_to_lab(small.reshape(-1, 3), np.float32).reshape(small.shape[:2] + (3,))
     union_grid = np.logical_or.reduce(list(grid.values()))
-    chroma = float(np.hypot(lab[..., 1], lab[..., 2])[union_grid].mean()) if union_grid.any() else 0.0
+    colour = pixel_colour(lab)  # both passes of the skin test read it
+    chroma = float(colour[0][union_grid].mean()) if union_grid.any() else 0.0
     reference = skin_reference(lab, grid)
     skin_chroma = float(np.hypot(reference[0][1], reference[0][2]))
     # the skin's lightness around each pixel, from a first pass: shading is no hair, the second pass knows
-    trend = masked_blur(lab[..., 0], classify_skin(lab, reference)[0], LIGHT_TREND_MM * px_per_mm / step)
-    skin_g, dark_g, high_g, off_g = classify_skin(lab, local_reference(lab, reference, trend, grid), trend)
+    trend = masked_blur(lab[..., 0], classify_skin(lab, reference, colour=colour)[0], LIGHT_TREND_MM * px_per_mm / step)
+    skin_g, dark_g, high_g, off_g = classify_skin(lab, local_reference(lab, reference, trend, grid), trend, colour)
     # a highlight is skin that shines: measured for relief and shine, left out of colour by each concern
     skin_g = _fill_small_holes(_main_skin(skin_g | high_g), (MAX_FEATURE_MM * px_per_mm / step) ** 2 * np.pi / 4)
     skin, dark, highlight = (_upsample(m, rgb.shape, step) for m in (skin_g, dark_g & ~skin_g, high_g))

@@ -52,14 +52,15 @@ def measure(face, heatmap=False):
         u, c = lab[face.on_grid(under_mask)], lab[face.on_grid(cheek_mask)]
         if len(u) < 4 or len(c) < 4:
             continue
-        du = np.median(c, axis=0) - np.median(u, axis=0)
-        # lightness from the relief channel at full resolution (exposure divides out of it), in L* units
+        cheek_lab = np.median(c, axis=0)
+        du = cheek_lab - np.median(u, axis=0)
+        # lightness from the relief channel (exposure divides out of it), in L* units
         # at the cheek's own lightness: a photo a little brighter or darker moves the difference little
         relief = _trimmed_mean(face.relative[cheek_mask]) - _trimmed_mean(face.relative[under_mask])
-        dl, da, db = float(relief / 100 * (np.median(c[:, 0]) + 16)), float(-du[1]), float(-du[2])
+        dl, da, db = float(relief / 100 * (cheek_lab[0] + 16)), float(-du[1]), float(-du[2])
         regions[under] = {"delta_lightness": round(dl, 2), "delta_a": round(da, 2), "delta_b": round(db, 2),
                           "hue_angle": round(math.degrees(math.atan2(db, da)), 1), "kind": _kind(da, db)}
-        deltas.append((dl, da, db, float(np.median(c[:, 0]))))
+        deltas.append((dl, da, db))
     if not deltas:
         return unavailable("no_region_measured"), None
     dl, da, db = (float(np.mean([d[i] for d in deltas])) for i in range(3))

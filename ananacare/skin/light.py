@@ -51,8 +51,9 @@ def _white(pixels):
         return None, len(pixels), 0.0
     linear = SRGB_TO_LINEAR[pixels]
     luminance = linear @ np.array([0.2126, 0.7152, 0.0722])
-    brightest = linear[luminance >= np.quantile(luminance, 1 - BRIGHTEST_SHARE)]
-    clipped = float((pixels[luminance >= np.quantile(luminance, 1 - BRIGHTEST_SHARE)] >= 250).any(axis=1).mean())
+    bright = luminance >= np.quantile(luminance, 1 - BRIGHTEST_SHARE)
+    brightest = linear[bright]
+    clipped = float((pixels[bright] >= 250).any(axis=1).mean())
     return brightest.mean(axis=0), len(brightest), clipped
 
 

@@ -44,10 +44,9 @@ def measure(face, heatmap=False):
                   minimum=MIN_PX_PER_MM, mean_contrast=round(float(dog[peaks].mean()) if count else 0.0, 3))
     if not heatmap:
         return body, None
-    values = np.where(peaks, dog, np.nan).astype(np.float32)
     if origin is None:
         return body, Marks(place(face, box, dog, peaks), "mark")
-    return body, Marks(values, "mark", detail=True, origin=origin)
+    return body, Marks(np.where(peaks, dog, np.nan).astype(np.float32), "mark", detail=True, origin=origin)
 
 
 def _masks(face, box):

@@ -200,15 +200,21 @@ def band_below(region, depth=1.5):
     return band
 
 
-def classify_skin(lab, reference, trend=None):
+def pixel_colour(lab):
+    """(chroma C*, hue angle in degrees) of each L*a*b* pixel."""
+    return np.hypot(lab[..., 1], lab[..., 2]), np.degrees(np.arctan2(lab[..., 2], lab[..., 1]))
+
+
+def classify_skin(lab, reference, trend=None, colour=None):
     """Per pixel: 'skin', or what it is instead (dark = hair, beard, frames, deep shadow; bright
     highlight; off_hue). Returned as boolean maps (skin, dark, highlight, off_hue).
 
     `trend` (optional): the skin's own lightness around each pixel (ananacare.skin.analysis takes
     it from a first pass): lightness is then judged against it, with `reference`'s sigma for L*
     measured about it too, so the light falling off across a face is no hair and a highlight on the
-    shaded side is still one."""
+    shaded side is still one. `colour`: pixel_colour(lab), when the caller has it already."""
     median, sigma = reference
+    chroma, hue = pixel_colour(lab) if colour is None else colour
     d_lightness = lab[..., 0] - (median[0] if trend is None else trend)
     chroma_distance = np.hypot((lab[..., 1] - median[1]) / (3.5 * sigma[1] + 2),
                                (lab[..., 2] - median[2]) / (3.5 * sigma[2] + 2))
@@ -216,7 +222,7 @@ def classify_skin(lab, reference, trend=None):
     if reference_chroma < MIN_SKIN_CHROMA:  # a grey photo: brightness alone decides
         pale = np.ones(lab.shape[:2], dtype=bool)
     else:
-        pale = np.hypot(lab[..., 1], lab[..., 2]) < HIGHLIGHT_CHROMA * reference_chroma
+        pale = chroma < HIGHLIGHT_CHROMA * reference_chroma
     dark = d_lightness < -max(DARK_SIGMAS * sigma[0], DARK_MIN)
     # shading widens the lightness spread; a specular highlight is far brighter than any of it
     highlight = (d_lightness > max(HIGHLIGHT_SIGMAS * min(sigma[0], HIGHLIGHT_SIGMA_CAP), HIGHLIGHT_MIN)) & pale
@@ -224,9 +230,7 @@ def classify_skin(lab, reference, trend=None):
     if reference_chroma >= MIN_SKIN_CHROMA:
         # light hair (blond, brown) is of the skin's lightness and chroma but of another hue: more
         # yellow, at a hue angle HAIR_HUE_DEGREES past the skin's, and not brighter than the skin
-        hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]))
         reference_hue = np.degrees(np.arctan2(median[2], median[1]))
-        chroma = np.hypot(lab[..., 1], lab[..., 2])
         off_hue |= ((hue - reference_hue > HAIR_HUE_DEGREES) & (chroma > 0.5 * reference_chroma)
                     & (d_lightness < 0) & ~dark)
     return ~(dark | highlight | off_hue), dark, highlight, off_hue

@@ -48,11 +48,11 @@ def undertone(hue):
     return "cool" if hue < 50 else ("neutral" if hue < 60 else "warm")
 
 
-def colour_summary(lab, local=None):
-    """Mean L*a*b* and ITA as photographed, redness (mean a*) and evenness (the spread of L* about its
-    local mean, `local`: L* minus its surround; the plain spread when None) of N x 3 L*a*b*."""
+def colour_summary(lab, local):
+    """Mean L*a*b* and ITA as photographed, redness (mean a*) and evenness (the robust spread of L*
+    about its local mean; `local`: L* minus its surround) of N x 3 L*a*b*."""
     lightness, a, b = lab.mean(axis=0)
-    spread = lab[:, 0].std() if local is None else 1.4826 * np.median(np.abs(local - np.median(local)))
+    spread = 1.4826 * np.median(np.abs(local - np.median(local)))
     return {"lab": [round(float(v), 2) for v in (lightness, a, b)], "ita": round(ita_degrees(lightness, b), 2),
             "redness": round(float(a), 2), "evenness": round(float(spread), 3), "pixels": int(len(lab))}
 
