@@ -2,8 +2,9 @@
 
 Each concern hands over Marks from the same features or mask its numbers come from, in its own
 unit: the outlines of the spots it counted, the centre lines of the wrinkles it measured, the red
-area (a* over the face's baseline), the pits it counted as pores, and for the area measures
-(dark circles, texture, tone, shine) the measured skin valued in the concern's unit. Colours
+area (a* over the face's baseline), the pits it counted as pores, the highlight pixels counted for
+shine, and for the area measures (dark circles, texture, tone) the measured skin valued in the
+concern's unit. Colours
 follow a fixed scale per concern (SCALES: below `low` calm teal, then yellow to red at `high`),
 never the picture's own strongest pixel: a faint spot stays visible beside hair. A concern judged
 `none` is drawn all calm: what it marks is shown, never in an alarm colour. A legend band at the
